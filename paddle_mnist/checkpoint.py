@@ -1,0 +1,201 @@
+"""The only code that reads or writes checkpoints.
+
+A checkpoint follows paddle's prefix convention, `output/mnist.pdparams` and
+`output/mnist.pdopt`, plus a sidecar `output/mnist.meta.json` holding the
+resolved config, epoch, metrics and history, so `--resume output/mnist` needs
+nothing else. Writes go to temporary files that are renamed into place, the
+sidecar last; the sidecar records each file's sha256, so a torn or tampered
+set is detected on load instead of silently mixing two epochs.
+
+`paddle.load` unpickles, and unpickling a crafted file runs arbitrary code.
+Checkpoints are read with an unpickler that only builds the three numpy
+objects a paddle state dict is made of.
+"""
+
+import hashlib
+import json
+import os
+import pickle
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import CheckpointError
+
+PARAMS, OPTIMIZER, META = ".pdparams", ".pdopt", ".meta.json"
+FORMAT_VERSION = 1
+_ALLOWED_GLOBALS = {
+    ("numpy._core.multiarray", "_reconstruct"), ("numpy.core.multiarray", "_reconstruct"),
+    ("numpy._core.multiarray", "scalar"), ("numpy.core.multiarray", "scalar"),
+    ("numpy", "ndarray"), ("numpy", "dtype"),
+}
+
+
+class _StateDictUnpickler(pickle.Unpickler):
+    def find_class(self, module, name):
+        if (module, name) not in _ALLOWED_GLOBALS:
+            raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
+        return super().find_class(module, name)
+
+
+def normalize_prefix(prefix):
+    """Accept 'output/mnist', 'output/mnist.pdparams' or 'output/mnist.meta.json'."""
+    for ext in (PARAMS, OPTIMIZER, META):
+        if prefix.endswith(ext):
+            return prefix[: -len(ext)]
+    return prefix
+
+
+def _sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_state_dict(path):
+    """A paddle state dict file -> {name: numpy array or nested dict}, safely."""
+    if not os.path.isfile(path):
+        raise CheckpointError(f"checkpoint file not found: {path}")
+    try:
+        with open(path, "rb") as f:
+            state = _StateDictUnpickler(f).load()
+    except pickle.UnpicklingError as err:
+        raise CheckpointError(f"{path} is not a safe paddle state dict ({err}); "
+                              "only load checkpoints you trust and that paddle-mnist wrote") from None
+    except Exception as err:  # truncated or garbage bytes raise many different types
+        raise CheckpointError(f"{path} is corrupt or truncated ({type(err).__name__}); "
+                              "use another checkpoint or retrain") from None
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{path} does not hold a state dict")
+    return state
+
+
+def read_meta(prefix):
+    path = normalize_prefix(prefix) + META
+    if not os.path.isfile(path):
+        hint = "" if os.path.isfile(normalize_prefix(prefix) + PARAMS) else " (no checkpoint there)"
+        raise CheckpointError(f"checkpoint sidecar not found: {path}{hint}; pass the prefix "
+                              "a training run wrote, e.g. --resume output/mnist")
+    try:
+        with open(path, encoding="utf-8") as f:
+            meta = json.load(f)
+    except (ValueError, UnicodeDecodeError, OSError) as err:
+        raise CheckpointError(f"{path} is corrupt ({type(err).__name__}); "
+                              "use another checkpoint or retrain") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT_VERSION or "config" not in meta:
+        raise CheckpointError(f"{path} is not a paddle-mnist checkpoint sidecar "
+                              f"(format {FORMAT_VERSION})")
+    return meta
+
+
+@dataclass
+class Checkpoint:
+    prefix: str
+    meta: dict
+    params: dict
+    optimizer: dict  # empty when the checkpoint has no optimizer state
+
+
+def load_checkpoint(prefix, with_optimizer=True):
+    """Read and cross-check a checkpoint; any problem is a CheckpointError."""
+    prefix = normalize_prefix(prefix)
+    meta = read_meta(prefix)
+    files = meta.get("files", {})
+    exts = [PARAMS] + ([OPTIMIZER] if with_optimizer and OPTIMIZER in files else [])
+    states = {}
+    for ext in exts:
+        path = prefix + ext
+        if not os.path.isfile(path):
+            raise CheckpointError(f"checkpoint file not found: {path}")
+        if files.get(ext) != _sha256(path):
+            raise CheckpointError(f"{path} does not match its sidecar {prefix + META} (a torn "
+                                  "write or a file from another run); use another checkpoint")
+        states[ext] = load_state_dict(path)
+    return Checkpoint(prefix, meta, states[PARAMS], states.get(OPTIMIZER, {}))
+
+
+def _write_json(path, data):
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=1)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _fsync(path):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def save_checkpoint(prefix, network, optimizer, meta):
+    """Atomically write prefix.pdparams (+ .pdopt) and the sidecar."""
+    import paddle
+
+    prefix = normalize_prefix(prefix)
+    folder = os.path.dirname(prefix) or "."
+    tmp = {ext: f"{prefix}{ext}.tmp{os.getpid()}" for ext in (PARAMS, OPTIMIZER, META)}
+    try:
+        os.makedirs(folder, exist_ok=True)
+        states = {PARAMS: network.state_dict()}
+        if optimizer is not None:
+            states[OPTIMIZER] = optimizer.state_dict()
+        for ext, state in states.items():
+            paddle.save(state, tmp[ext])
+            _fsync(tmp[ext])
+        meta = dict(meta, format=FORMAT_VERSION,
+                    files={ext: _sha256(tmp[ext]) for ext in states})
+        _write_json(tmp[META], meta)
+        for ext in list(states) + [META]:
+            os.replace(tmp[ext], prefix + ext)
+        _fsync(folder)
+    except OSError as err:
+        raise CheckpointError(f"could not write checkpoint {prefix}: {err.strerror or err}; "
+                              "the previous checkpoint there is unchanged") from None
+    finally:
+        for path in tmp.values():
+            if os.path.exists(path):
+                os.remove(path)
+    return prefix
+
+
+def match_params(network, params, skip_mismatch=False):
+    """Parameters of `params` that fit `network`, and the names skipped.
+
+    Paddle's own `Model.load(skip_mismatch=True)` crashes when the first
+    parameter is the mismatched one, so matching is done here.
+    """
+    matched, skipped = {}, []
+    for name, target in network.state_dict().items():
+        if name not in params:
+            problem = f"has no parameter '{name}'"
+        elif tuple(np.shape(params[name])) != tuple(target.shape):
+            problem = (f"parameter '{name}' has shape {list(np.shape(params[name]))}, "
+                       f"the network expects {list(target.shape)}")
+        else:
+            matched[name] = params[name]
+            continue
+        if not skip_mismatch:
+            raise CheckpointError(f"checkpoint does not fit the network: it {problem}; "
+                                  "is it from another model?")
+        skipped.append(name)
+    return matched, skipped
+
+
+def update_meta(prefix, **fields):
+    """Add fields to an existing sidecar (atomically); the weights are untouched."""
+    prefix = normalize_prefix(prefix)
+    meta = dict(read_meta(prefix), **fields)
+    tmp = f"{prefix}{META}.tmp{os.getpid()}"
+    try:
+        _write_json(tmp, meta)
+        os.replace(tmp, prefix + META)
+    except OSError as err:
+        raise CheckpointError(f"could not update {prefix + META}: {err.strerror or err}") from None
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return meta

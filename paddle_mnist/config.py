@@ -1,0 +1,241 @@
+"""The one place every setting and its default lives, and the only way in.
+
+A YAML file and `-o section.key=value` overrides are merged over the defaults
+below, then checked: an unknown key (with a close-match suggestion), a wrong
+type or an out-of-range value is a `ConfigError` before any work starts. This
+module knows nothing about paddle, so it is cheap to import and to test.
+"""
+
+import copy
+import dataclasses
+import difflib
+import os
+import typing
+from dataclasses import dataclass, field
+from typing import List, Optional
+
+import yaml
+
+from .errors import ConfigError
+
+
+def _opt(default, **checks):
+    """A field with a default and checks: min, max (inclusive), choices."""
+    if isinstance(default, (list, dict)) or dataclasses.is_dataclass(default):
+        return field(default_factory=lambda: copy.deepcopy(default), metadata=checks)
+    return field(default=default, metadata=checks)
+
+
+@dataclass
+class ModelConfig:
+    name: str = "lenet"
+    args: dict = _opt({})            # keyword arguments of the network factory
+
+
+@dataclass
+class AugmentConfig:
+    enabled: bool = False
+    degrees: float = _opt(10.0, min=0, max=180)
+    translate: float = _opt(0.1, min=0, max=0.5)   # fraction of the image side
+    scale: List[float] = _opt([0.95, 1.05])
+
+
+@dataclass
+class DataConfig:
+    root: Optional[str] = None       # else $PADDLE_MNIST_DATA, else paddle's downloader
+    input_size: Optional[int] = _opt(None, choices=(None, 28, 32))  # None: the net's own
+    mean: float = 127.5
+    std: float = _opt(127.5, min=1e-6)
+    augment: AugmentConfig = _opt(AugmentConfig())
+    val_split: int = _opt(0, min=0, max=59000)  # training images held out for model selection
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = _opt(5, min=1)
+    batch_size: int = _opt(64, min=1)
+    eval_batch_size: int = _opt(1000, min=1)
+    seed: int = _opt(42, min=0)
+    device: str = "auto"             # auto (GPU when paddle has one), cpu, gpu, gpu:N
+    early_stopping_patience: int = _opt(0, min=0)   # epochs without improvement; 0 = off
+    max_steps_per_epoch: Optional[int] = _opt(None, min=1)  # cap for quick runs
+    log_freq: int = _opt(100, min=1)
+    scale_lr_with_ranks: bool = False   # multiply the learning rate by the number of ranks
+
+
+@dataclass
+class ScheduleConfig:
+    name: str = _opt("constant", choices=("constant", "step", "cosine", "onecycle"))
+    step_size: int = _opt(5, min=1)              # step: epochs between decays
+    gamma: float = _opt(0.1, min=0, max=1)       # step: decay factor
+    warmup_epochs: float = _opt(0.0, min=0)      # linear warm-up before the schedule
+    pct_start: float = _opt(0.25, min=0, max=1)  # onecycle: fraction of steps rising
+
+
+@dataclass
+class OptimizerConfig:
+    name: str = _opt("adam", choices=("adam", "adamw", "sgd", "momentum"))
+    learning_rate: float = _opt(0.001, min=0)
+    momentum: float = _opt(0.9, min=0, max=1)   # used by the momentum optimizer only
+    nesterov: bool = False                      # momentum optimizer: Nesterov update
+    weight_decay: float = _opt(0.0, min=0)
+    lr_schedule: ScheduleConfig = _opt(ScheduleConfig())
+
+
+@dataclass
+class OutputConfig:
+    checkpoint: str = "output/mnist"  # prefix: .pdparams, .pdopt, .meta.json
+    log_dir: str = "logs"             # VisualDL root; each run gets logs/<run_name>
+    run_name: Optional[str] = None    # None: <config name>-<timestamp>
+
+
+@dataclass
+class Config:
+    model: ModelConfig = _opt(ModelConfig())
+    data: DataConfig = _opt(DataConfig())
+    train: TrainConfig = _opt(TrainConfig())
+    optimizer: OptimizerConfig = _opt(OptimizerConfig())
+    output: OutputConfig = _opt(OutputConfig())
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+
+def _fields(cls):
+    hints = typing.get_type_hints(cls)
+    return {f.name: (hints[f.name], f) for f in dataclasses.fields(cls)}
+
+
+def _unknown_key(key, known, where):
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f" (did you mean '{where}{close[0]}'?)" if close else ""
+    raise ConfigError(f"unknown config key '{where}{key}'{hint}; valid keys here: "
+                      f"{', '.join(sorted(known))}")
+
+
+def _coerce(value, kind, name):
+    """Check `value` against the annotated type; returns the value to store."""
+    if typing.get_origin(kind) is typing.Union:       # Optional[X]
+        if value is None:
+            return None
+        kind = next(k for k in typing.get_args(kind) if k is not type(None))
+    if dataclasses.is_dataclass(kind):
+        return _build(kind, value, name + ".")
+    if kind is float and isinstance(value, str):
+        try:  # YAML 1.1 reads 1e-3 (no dot) as a string
+            return float(value)
+        except ValueError:
+            pass
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if typing.get_origin(kind) is list:
+        if not isinstance(value, list):
+            raise ConfigError(f"config key '{name}' must be a list, got {value!r}")
+        item = typing.get_args(kind)[0]
+        return [_coerce(v, item, f"{name}[{i}]") for i, v in enumerate(value)]
+    if kind is int and isinstance(value, bool) or not isinstance(value, kind):
+        raise ConfigError(f"config key '{name}' must be {kind.__name__}, got {value!r}")
+    return value
+
+
+def _check_range(value, checks, name):
+    if "choices" in checks and value not in checks["choices"]:
+        choices = ", ".join(str(c) for c in checks["choices"] if c is not None)
+        raise ConfigError(f"config key '{name}' is {value!r}; choose one of: {choices}")
+    if value is None or isinstance(value, bool):
+        return
+    if "min" in checks and value < checks["min"]:
+        raise ConfigError(f"config key '{name}' is {value}; it must be >= {checks['min']}")
+    if "max" in checks and value > checks["max"]:
+        raise ConfigError(f"config key '{name}' is {value}; it must be <= {checks['max']}")
+
+
+def _build(cls, data, where=""):
+    if not isinstance(data, dict):
+        raise ConfigError(f"config section '{where.rstrip('.') or 'top level'}' must be "
+                          f"a mapping of keys to values, got {data!r}")
+    known = _fields(cls)
+    values = {}
+    for key, value in data.items():
+        if key not in known:
+            _unknown_key(str(key), known, where)
+        kind, spec = known[key]
+        values[key] = _coerce(value, kind, where + key)
+        _check_range(values[key], spec.metadata, where + key)
+    return cls(**values)
+
+
+def _merge(base, update):
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict) and key != "args":
+            _merge(base[key], value)
+        else:
+            base[key] = value
+    return base
+
+
+def parse_override(text):
+    """'a.b=1e-3' -> (['a', 'b'], value parsed by yaml.safe_load)."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"override {text!r} must look like section.key=value, "
+                          "e.g. -o train.epochs=1")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError as err:
+        problem = str(err).splitlines()[0]
+        raise ConfigError(f"override {text!r}: the value is not valid YAML ({problem})") from None
+    return key.strip().split("."), value
+
+
+def apply_overrides(data, overrides):
+    """Apply dotted overrides to a nested dict; unknown paths fail later in _build."""
+    for text in overrides:
+        path, value = parse_override(text)
+        node = data
+        for part in path[:-1]:
+            if not isinstance(node.get(part), dict):
+                node[part] = {}
+            node = node[part]
+        node[path[-1]] = value
+    return data
+
+
+def read_yaml(path):
+    if not os.path.isfile(path):
+        raise ConfigError(f"config file not found: {path} (see configs/ for examples)")
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = yaml.safe_load(f)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise ConfigError(f"{path} is not valid YAML{where}: {problem}") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"cannot read config file {path}: {err}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must hold a mapping of sections (model, data, train, "
+                          "optimizer, output), not a YAML {type(data).__name__}")
+    return data
+
+
+def from_dict(data, overrides=()):
+    """Defaults <- data <- overrides, validated into a Config."""
+    merged = _merge(Config().to_dict(), data)
+    return _build(Config, apply_overrides(merged, overrides))
+
+
+def load_config(path=None, overrides=()):
+    """The resolved, validated Config for a YAML file plus -o overrides."""
+    data = read_yaml(path) if path else {}
+    config = from_dict(data, overrides)
+    if config.output.run_name is None and path:
+        config.output.run_name = os.path.splitext(os.path.basename(path))[0]
+    return config
+
+
+def dump_yaml(config):
+    return yaml.safe_dump(config.to_dict(), sort_keys=False)

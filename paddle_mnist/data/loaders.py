@@ -1,0 +1,75 @@
+"""Batches for `paddle.Model.fit` and `evaluate`.
+
+Training uses `BatchLoader`: indices come from paddle's DistributedBatchSampler
+(so under `paddle.distributed.launch` each rank gets its own shard of every
+epoch), pixels are gathered and normalised a whole batch at a time. Evaluation
+uses a plain `paddle.io.DataLoader`, because hapi trims the padding that
+distributed sampling adds to the last batch only for a real DataLoader.
+"""
+
+import numpy as np
+import paddle
+from paddle.io import DataLoader, Dataset, DistributedBatchSampler
+
+from .transforms import random_affine, to_input
+
+
+class ArrayDataset(Dataset):
+    """MNIST arrays as a per-sample paddle Dataset (normalised image, [label])."""
+
+    def __init__(self, images, labels, input_size=28, mean=127.5, std=127.5):
+        self.images, self.labels = images, labels
+        self.input_args = (input_size, mean, std)
+
+    def __getitem__(self, index):
+        image = to_input(self.images[index], *self.input_args)[0]
+        return image, self.labels[index:index + 1]
+
+    def __len__(self):
+        return len(self.labels)
+
+
+class BatchLoader:
+    """Shuffled, sharded, optionally augmented training batches of in-memory arrays.
+
+    The shuffle order depends only on (seed, epoch), so a resumed run sees the
+    same batches an uninterrupted one would have.
+    """
+
+    def __init__(self, dataset, batch_size, *, seed=0, augment=None, max_steps=None,
+                 shuffle=True):
+        self.dataset = dataset
+        self.sampler = DistributedBatchSampler(dataset, batch_size, shuffle=shuffle)
+        self.seed, self.augment, self.max_steps = seed, augment, max_steps
+        self.epoch = 0
+        self.samples_seen = 0   # by this rank, over the loader's life; checked in tests
+
+    def set_epoch(self, epoch):
+        self.epoch = epoch
+
+    def __len__(self):
+        steps = len(self.sampler)
+        return min(steps, self.max_steps) if self.max_steps else steps
+
+    def __iter__(self):
+        stream = self.seed * 100_003 + self.epoch  # one RandomState stream per (seed, epoch)
+        self.sampler.set_epoch(stream)
+        rng = np.random.RandomState(stream % 2**32)
+        input_size, mean, std = self.dataset.input_args
+        for step, indices in enumerate(self.sampler):
+            if step == len(self):
+                break
+            indices = np.asarray(indices)
+            images = paddle.to_tensor(to_input(self.dataset.images[indices], *self.dataset.input_args))
+            if self.augment is not None and self.augment.enabled:
+                images = random_affine(images, rng, self.augment.degrees, self.augment.translate,
+                                       self.augment.scale, background=-mean / std)
+            labels = paddle.to_tensor(self.dataset.labels[indices][:, None])
+            self.samples_seen += len(indices)
+            yield images, labels
+        self.epoch += 1
+
+
+def eval_loader(dataset, batch_size):
+    sampler = DistributedBatchSampler(dataset, batch_size, shuffle=False)
+    return DataLoader(dataset, batch_sampler=sampler, return_list=True)

@@ -7,6 +7,10 @@ of starting at zero.
 """
 
 import math
+import os
+import signal
+import sys
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -30,6 +34,7 @@ class RunState:
 
     epochs_done: int = 0
     steps_done: int = 0
+    epoch_steps_done: int = 0   # steps of the unfinished next epoch (after Ctrl-C)
     best_acc: float = -1.0
     best_epoch: int = 0
     bad_epochs: int = 0
@@ -47,9 +52,19 @@ class TrainingDiverged(UserError):
 
 
 class RunLogger(VisualDL):
-    """paddle's VisualDL callback plus the learning rate and resume offsets."""
+    """paddle's VisualDL callback plus the learning rate and resume offsets.
 
-    def __init__(self, log_dir, state):
+    VisualDL shows only the newest record file of a folder, and its writer
+    cannot append, so a resumed leg logs to a sub-run of the original run.
+    """
+
+    def __init__(self, state):
+        log_dir = state.log_dir
+        if state.steps_done:
+            leg = f"resumed-at-epoch-{state.epochs_done}"
+            if state.epoch_steps_done:
+                leg += f"-step-{state.epoch_steps_done}"
+            log_dir = os.path.join(log_dir, leg)
         super().__init__(log_dir)
         self.state = state
 
@@ -73,21 +88,34 @@ class RunLogger(VisualDL):
 
 
 class DivergenceGuard(Callback):
-    """Stop at the first non-finite loss, before anything is saved from it."""
+    """Stop at the first non-finite loss, before anything is saved from it.
+
+    The loss of a step is computed before its update, so the update of the
+    last step of an epoch could still make the weights NaN: they are checked
+    again after evaluation, before EpochRecorder (listed after this callback)
+    saves them.
+    """
 
     def __init__(self, state, checkpoint):
         super().__init__()
         self.state, self.checkpoint = state, checkpoint
 
+    def _stop(self, what, where):
+        kept = (f"the checkpoint {self.checkpoint} (epoch {self.state.epochs_done}) is "
+                "unchanged" if self.state.epochs_done else "no checkpoint was written")
+        raise TrainingDiverged(
+            f"training diverged: {what} at epoch {self.state.epochs_done + 1}, {where}; lower "
+            f"optimizer.learning_rate (now {self.model._optimizer.get_lr():g}); {kept}")
+
     def on_train_batch_end(self, step, logs=None):
         loss = _scalar(logs["loss"])
         if not math.isfinite(loss):
-            kept = (f"the checkpoint {self.checkpoint} (epoch {self.state.epochs_done}) is "
-                    "unchanged" if self.state.epochs_done else "no checkpoint was written")
-            raise TrainingDiverged(
-                f"training diverged: loss is {loss} at epoch {self.state.epochs_done + 1}, "
-                f"step {step + 1}; lower optimizer.learning_rate (now "
-                f"{self.model._optimizer.get_lr():g}); {kept}")
+            self._stop(f"loss is {loss}", f"step {step + 1}")
+
+    def on_eval_end(self, logs=None):
+        for param in self.model.network.parameters():
+            if not paddle.isfinite(param).all():
+                self._stop(f"parameter '{param.name}' is not finite", "after its last step")
 
 
 class EpochRecorder(Callback):
@@ -118,6 +146,7 @@ class EpochRecorder(Callback):
         state = self.state
         state.epochs_done += 1
         state.steps_done += self.steps
+        state.epoch_steps_done = 0
         acc = _scalar(logs["acc"])
         record = {"epoch": state.epochs_done, **self.train_logs,
                   "eval_loss": _scalar(logs["loss"]), "eval_acc": acc, "lr": self.lr,
@@ -134,3 +163,60 @@ class EpochRecorder(Callback):
             self.model.stop_training = True
         if is_main_process():
             self.save(best=improved)
+
+
+class StopRequested(Exception):
+    """Raised inside `Model.fit` to leave it after a completed step."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped training; the message says what was saved and how to resume."""
+
+
+class StopOnInterrupt(Callback):
+    """Ctrl-C stops training after the current step, with the run state updated.
+
+    A KeyboardInterrupt raised in the middle of an optimizer step could leave
+    some parameters updated and others not, so the SIGINT handler only sets a
+    flag that is checked between steps (a second Ctrl-C stops at once). On a
+    stop the state records how far into the epoch training got, so a resumed
+    run skips exactly those batches.
+    """
+
+    def __init__(self, state):
+        super().__init__()
+        self.state, self.requested, self.previous = state, False, None
+        self.skipped = state.epoch_steps_done  # the resumed epoch starts this far in
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        print("\nCtrl-C: stopping after the current step and saving a checkpoint "
+              "(press Ctrl-C again to quit without saving)", file=sys.stderr)
+
+    def install(self):
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._handle)
+
+    def restore(self):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+            self.previous = None
+
+    def _check(self):
+        if self.requested:
+            self.state.steps_done += self.leg_steps
+            self.state.epoch_steps_done = self.skipped + self.leg_steps
+            raise StopRequested
+
+    def on_epoch_begin(self, epoch=None, logs=None):
+        self.leg_steps = 0
+        self._check()
+
+    def on_train_batch_end(self, step, logs=None):
+        self.leg_steps += 1
+        self._check()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.skipped = 0

@@ -222,10 +222,18 @@ def read_yaml(path):
     return data
 
 
+def _check_consistency(config):
+    scale = config.data.augment.scale
+    if len(scale) != 2 or not 0 < scale[0] <= scale[1]:
+        raise ConfigError(f"config key 'data.augment.scale' is {scale}; give two numbers "
+                          "[low, high] with 0 < low <= high, e.g. [0.95, 1.05]")
+    return config
+
+
 def from_dict(data, overrides=()):
     """Defaults <- data <- overrides, validated into a Config."""
     merged = _merge(Config().to_dict(), data)
-    return _build(Config, apply_overrides(merged, overrides))
+    return _check_consistency(_build(Config, apply_overrides(merged, overrides)))
 
 
 def load_config(path=None, overrides=()):

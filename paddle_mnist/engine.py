@@ -6,6 +6,7 @@ resumes a run, `evaluate` scores a checkpoint. Both wrap the network in
 CrossEntropyLoss, Accuracy)` exactly as the PaddlePaddle tutorials do.
 """
 
+import contextlib
 import datetime
 import os
 import random
@@ -16,12 +17,14 @@ import paddle
 from paddle.static import InputSpec
 
 from . import checkpoint as ckpt
-from .callbacks import DivergenceGuard, EpochRecorder, RunLogger, RunState, is_main_process
+from .callbacks import (DivergenceGuard, EpochRecorder, RunLogger, RunState, StopOnInterrupt,
+                        StopRequested, TrainingInterrupted, is_main_process)
 from .config import from_dict
 from .data import ArrayDataset, BatchLoader, eval_loader, load_splits
 from .errors import ConfigError
 from .models import create_model, model_input_size
 from .optim import build_optimizer
+from .runlock import RunLock
 
 
 def select_device(spec):
@@ -95,11 +98,13 @@ def evaluate_model(model, dataset, batch_size):
             "samples": len(dataset)}
 
 
-def train(config, resume=None, network=None, state=None, lr_multiplier=None):
+def train(config, resume=None, network=None, state=None, lr_multiplier=None, source=None):
     """Train (or continue) the run described by `config`; see `TrainResult`.
 
     `resume` is a loaded Checkpoint to continue; `network`, `state` and
     `lr_multiplier` let fine-tuning start from already-loaded weights.
+    `source` ({prefix, epoch} of the checkpoint fine-tuning started from) is
+    recorded in the sidecar, and kept when the run is resumed.
     """
     select_device(config.train.device)
     seed_everything(config.train.seed)
@@ -117,11 +122,12 @@ def train(config, resume=None, network=None, state=None, lr_multiplier=None):
         model.network.set_state_dict(ckpt.match_params(model.network, resume.params)[0])
         optimizer.set_state_dict(resume.optimizer)
         state = RunState(**resume.meta["state"])
+        source = source or resume.meta.get("source")
         seed_everything(config.train.seed + state.epochs_done)  # fresh dropout noise per leg
     if not state.run_name:
         state.run_name = new_run_name(config)
         state.log_dir = os.path.join(config.output.log_dir, state.run_name)
-    loader.set_epoch(state.epochs_done)
+    loader.set_epoch(state.epochs_done, skip=state.epoch_steps_done)
     prefix = ckpt.normalize_prefix(config.output.checkpoint)
     best_prefix = prefix + "_best"
     eval_split = "val" if data["val"] is not None else "test"
@@ -130,28 +136,47 @@ def train(config, resume=None, network=None, state=None, lr_multiplier=None):
         meta = {"model": config.model.name, "config": config.to_dict(), "state": state.to_dict(),
                 "eval_split": eval_split, "lr_multiplier": lr_multiplier,
                 "paddle_version": paddle.__version__}
+        if source:
+            meta["source"] = source
         ckpt.save_checkpoint(prefix, model.network, optimizer, meta)
         if best:
             ckpt.save_checkpoint(best_prefix, model.network, None, meta)
 
-    logger = RunLogger(state.log_dir, state)
+    logger = RunLogger(state)
+    stopper = StopOnInterrupt(state)
     callbacks = [DivergenceGuard(state, prefix),
                  EpochRecorder(state, save, config.train.early_stopping_patience),
                  paddle.callbacks.LRScheduler(by_step=by_step, by_epoch=not by_step)]
     if is_main_process():
         callbacks.append(logger)
+    callbacks.append(stopper)  # last: a stop comes after the step is scheduled and logged
     remaining = config.train.epochs - state.epochs_done
-    try:
-        if remaining > 0 and not state.stopped_early:
-            model.fit(loader, eval_loader(data[eval_split], config.train.eval_batch_size),
-                      epochs=remaining, eval_freq=1, log_freq=config.train.log_freq,
-                      verbose=2 if is_main_process() else 0, callbacks=callbacks)
-    finally:
-        logger.close()
-    test = evaluate_model(model, data["test"], config.train.eval_batch_size)
-    if is_main_process() and state.epochs_done:
-        ckpt.update_meta(prefix, test=test)
+    # one writer per output prefix; other ranks write nothing
+    with RunLock(prefix) if is_main_process() else contextlib.nullcontext():
+        try:
+            if remaining > 0 and not state.stopped_early:
+                stopper.install()
+                model.fit(loader, eval_loader(data[eval_split], config.train.eval_batch_size),
+                          epochs=remaining, eval_freq=1, log_freq=config.train.log_freq,
+                          verbose=2 if is_main_process() else 0, callbacks=callbacks)
+        except StopRequested:
+            if is_main_process():
+                save(best=False)
+            raise TrainingInterrupted(_stopped_at(state, len(loader), prefix)) from None
+        finally:
+            stopper.restore()
+            logger.close()
+        test = evaluate_model(model, data["test"], config.train.eval_batch_size)
+        if is_main_process() and state.epochs_done:
+            ckpt.update_meta(prefix, test=test)
     return TrainResult(prefix, best_prefix, state.log_dir, state, test, lr_multiplier)
+
+
+def _stopped_at(state, steps_per_epoch, prefix):
+    where = (f"at epoch {state.epochs_done + 1}, step {state.epoch_steps_done} of "
+             f"{steps_per_epoch}" if state.epoch_steps_done else f"after epoch {state.epochs_done}")
+    return (f"training stopped {where}; saved {prefix}; resume with: "
+            f"python tools/train.py --resume {prefix}")
 
 
 def load_for_eval(prefix, overrides=()):

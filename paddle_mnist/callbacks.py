@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 import paddle
 from paddle.callbacks import Callback, VisualDL
 
+from .distributed import mean_over_ranks
 from .errors import UserError
 
 
@@ -69,6 +70,12 @@ class RunLogger(VisualDL):
         self.state = state
 
     def on_train_begin(self, logs=None):
+        try:  # the writer itself is created lazily, at the end of the first step
+            os.makedirs(self.log_dir, exist_ok=True)
+        except OSError as err:
+            raise UserError(f"cannot write VisualDL logs to {self.log_dir}: "
+                            f"{err.strerror or err}; set output.log_dir to a writable "
+                            "folder") from None
         super().on_train_begin(logs)
         self.train_metrics = list(self.train_metrics) + ["lr"]
         self.train_step = self.state.steps_done
@@ -87,18 +94,26 @@ class RunLogger(VisualDL):
             del self.writer
 
 
+# Ten times the loss of guessing uniformly among the 10 digits. Adam's steps
+# are bounded by the learning rate, so with a huge rate the weights explode
+# while the loss stays finite (~60); training is just as lost as with a NaN.
+EXPLODED_LOSS = 10 * math.log(10)
+EXPLODED_STEPS = 2  # in a row, so one freak batch does not stop a healthy run
+
+
 class DivergenceGuard(Callback):
-    """Stop at the first non-finite loss, before anything is saved from it.
+    """Stop when the loss is NaN, infinite or exploded, before anything is saved from it.
 
     The loss of a step is computed before its update, so the update of the
-    last step of an epoch could still make the weights NaN: they are checked
-    again after evaluation, before EpochRecorder (listed after this callback)
-    saves them.
+    last step of an epoch could still ruin the weights: they and the
+    evaluation loss are checked again after evaluation, before EpochRecorder
+    (listed after this callback) saves them.
     """
 
     def __init__(self, state, checkpoint):
         super().__init__()
         self.state, self.checkpoint = state, checkpoint
+        self.exploded_steps = 0
 
     def _stop(self, what, where):
         kept = (f"the checkpoint {self.checkpoint} (epoch {self.state.epochs_done}) is "
@@ -108,11 +123,19 @@ class DivergenceGuard(Callback):
             f"optimizer.learning_rate (now {self.model._optimizer.get_lr():g}); {kept}")
 
     def on_train_batch_end(self, step, logs=None):
-        loss = _scalar(logs["loss"])
+        # averaged over data-parallel ranks, so that all of them stop at the same step
+        loss = mean_over_ranks(_scalar(logs["loss"]))
         if not math.isfinite(loss):
             self._stop(f"loss is {loss}", f"step {step + 1}")
+        self.exploded_steps = self.exploded_steps + 1 if loss > EXPLODED_LOSS else 0
+        if self.exploded_steps >= EXPLODED_STEPS:
+            self._stop(f"loss is {loss:.4g}, above {EXPLODED_LOSS:.1f} for {EXPLODED_STEPS} "
+                       "steps in a row", f"step {step + 1}")
 
     def on_eval_end(self, logs=None):
+        loss = mean_over_ranks(_scalar(logs["loss"]))
+        if not loss <= EXPLODED_LOSS:  # also true for NaN
+            self._stop(f"evaluation loss is {loss:.4g}", "after its last step")
         for param in self.model.network.parameters():
             if not paddle.isfinite(param).all():
                 self._stop(f"parameter '{param.name}' is not finite", "after its last step")

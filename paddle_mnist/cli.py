@@ -16,6 +16,7 @@ warnings.filterwarnings("ignore", message="No ccache found")
 # hapi re-wraps the batch tensors our loader yields; harmless, but printed every run
 warnings.filterwarnings("ignore", message="To copy construct from a tensor")
 
+from .distributed import quiet_other_ranks  # noqa: E402
 from .errors import UserError  # noqa: E402  (after the environment is set)
 
 
@@ -30,12 +31,13 @@ def add_config_args(parser, config_required=False):
 
 def run(main):
     """Call main() and exit with its status, reporting user errors in one line."""
+    quiet_other_ranks()  # under paddle.distributed.launch only rank 0 reports
     try:
         status = main() or 0
     except UserError as err:
         print(f"error: {err}", file=sys.stderr)
         status = err.exit_code
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+    except KeyboardInterrupt as stop:  # a TrainingInterrupted says what was saved
+        print(f"interrupted: {stop}" if str(stop) else "interrupted", file=sys.stderr)
         status = 130
     sys.exit(status)

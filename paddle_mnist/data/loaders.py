@@ -32,8 +32,10 @@ class ArrayDataset(Dataset):
 class BatchLoader:
     """Shuffled, sharded, optionally augmented training batches of in-memory arrays.
 
-    The shuffle order depends only on (seed, epoch), so a resumed run sees the
-    same batches an uninterrupted one would have.
+    The shuffle order and the augmentation of each batch depend only on
+    (seed, epoch, step), so a resumed run sees the same batches an
+    uninterrupted one would have, even when it resumes in the middle of an
+    epoch (`set_epoch(epoch, skip=steps already trained)`).
     """
 
     def __init__(self, dataset, batch_size, *, seed=0, augment=None, max_steps=None,
@@ -42,26 +44,32 @@ class BatchLoader:
         self.sampler = DistributedBatchSampler(dataset, batch_size, shuffle=shuffle)
         self.seed, self.augment, self.max_steps = seed, augment, max_steps
         self.epoch = 0
+        self.skip = 0
         self.samples_seen = 0   # by this rank, over the loader's life; checked in tests
 
-    def set_epoch(self, epoch):
-        self.epoch = epoch
+    def set_epoch(self, epoch, skip=0):
+        """Start at `epoch`; its first `skip` batches are passed over (once)."""
+        self.epoch, self.skip = epoch, skip
 
     def __len__(self):
         steps = len(self.sampler)
         return min(steps, self.max_steps) if self.max_steps else steps
 
     def __iter__(self):
-        stream = self.seed * 100_003 + self.epoch  # one RandomState stream per (seed, epoch)
+        stream = self.seed * 100_003 + self.epoch  # one shuffle per (seed, epoch)
         self.sampler.set_epoch(stream)
-        rng = np.random.RandomState(stream % 2**32)
         input_size, mean, std = self.dataset.input_args
+        skip, self.skip = self.skip, 0
         for step, indices in enumerate(self.sampler):
             if step == len(self):
                 break
+            if step < skip:
+                continue
             indices = np.asarray(indices)
             images = paddle.to_tensor(to_input(self.dataset.images[indices], *self.dataset.input_args))
             if self.augment is not None and self.augment.enabled:
+                # seeded per batch, so skipped batches need not be drawn
+                rng = np.random.RandomState([stream % 2**32, step])
                 images = random_affine(images, rng, self.augment.degrees, self.augment.translate,
                                        self.augment.scale, background=-mean / std)
             labels = paddle.to_tensor(self.dataset.labels[indices][:, None])

@@ -17,6 +17,7 @@ import paddle
 from paddle.static import InputSpec
 
 from . import checkpoint as ckpt
+from . import distributed
 from .callbacks import (DivergenceGuard, EpochRecorder, RunLogger, RunState, StopOnInterrupt,
                         StopRequested, TrainingInterrupted, is_main_process)
 from .config import from_dict
@@ -92,9 +93,44 @@ class TrainResult:
     lr_multiplier: float
 
 
+class WholeSetLoss(paddle.metric.Metric):
+    """Mean cross-entropy over every evaluated sample, each counted once.
+
+    The `loss` hapi's evaluate returns is that of the last batch of this rank
+    only. Metrics instead receive the outputs gathered from all ranks with the
+    distributed sampler's padding cut off, so this one sees the whole set.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.reset()
+
+    def name(self):
+        return "whole_set_loss"
+
+    def compute(self, logits, labels):
+        return paddle.nn.functional.cross_entropy(logits, labels, reduction="none")
+
+    def update(self, losses):
+        self.total += float(np.sum(losses))
+        self.count += int(np.size(losses))
+
+    def reset(self):
+        self.total, self.count = 0.0, 0
+
+    def accumulate(self):
+        return self.total / max(self.count, 1)
+
+
 def evaluate_model(model, dataset, batch_size):
+    """{'acc', 'loss', 'samples'} over the whole dataset, the same on every rank.
+
+    `model` is left prepared for evaluation only (any optimizer is dropped).
+    """
+    model.prepare(loss=paddle.nn.CrossEntropyLoss(),
+                  metrics=[paddle.metric.Accuracy(), WholeSetLoss()])
     result = model.evaluate(eval_loader(dataset, batch_size), verbose=0)
-    return {"acc": float(result["acc"]), "loss": float(np.ravel(result["loss"])[0]),
+    return {"acc": float(result["acc"]), "loss": float(result["whole_set_loss"]),
             "samples": len(dataset)}
 
 
@@ -113,6 +149,9 @@ def train(config, resume=None, network=None, state=None, lr_multiplier=None, sou
     nranks = paddle.distributed.get_world_size()
     if lr_multiplier is None:
         lr_multiplier = nranks if config.train.scale_lr_with_ranks else 1.0
+    spread = distributed.scaling(config, lr_multiplier, nranks)
+    if nranks > 1 and is_main_process():
+        print(distributed.describe_scaling(config, lr_multiplier, nranks))
     loader = BatchLoader(data["train"], config.train.batch_size, seed=config.train.seed,
                          augment=config.data.augment,
                          max_steps=config.train.max_steps_per_epoch)
@@ -134,7 +173,7 @@ def train(config, resume=None, network=None, state=None, lr_multiplier=None, sou
 
     def save(best):
         meta = {"model": config.model.name, "config": config.to_dict(), "state": state.to_dict(),
-                "eval_split": eval_split, "lr_multiplier": lr_multiplier,
+                "eval_split": eval_split, "lr_multiplier": lr_multiplier, "data_parallel": spread,
                 "paddle_version": paddle.__version__}
         if source:
             meta["source"] = source
@@ -167,8 +206,12 @@ def train(config, resume=None, network=None, state=None, lr_multiplier=None, sou
             stopper.restore()
             logger.close()
         test = evaluate_model(model, data["test"], config.train.eval_batch_size)
+        # what each rank really trained on in this leg (a collective: every rank calls it)
+        spread["samples_per_rank"] = distributed.gather_ints(loader.samples_seen)
+        if nranks > 1 and is_main_process():
+            print(distributed.describe_samples(spread["samples_per_rank"]))
         if is_main_process() and state.epochs_done:
-            ckpt.update_meta(prefix, test=test)
+            ckpt.update_meta(prefix, test=test, data_parallel=spread)
     return TrainResult(prefix, best_prefix, state.log_dir, state, test, lr_multiplier)
 
 

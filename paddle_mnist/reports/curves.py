@@ -1,0 +1,111 @@
+"""Per-epoch training curves from a checkpoint sidecar or from VisualDL logs.
+
+A sidecar's history already holds one record per epoch. VisualDL logs hold
+train scalars per step (id = global step, from 1) and eval scalars per epoch
+(id = epochs done before it, from 0); steps are assigned to the epoch whose
+evaluation followed them by timestamp, so a run resumed with a different
+steps-per-epoch is still split correctly. A resumed leg logs into a
+`resumed-at-...` sub-folder of its run (`callbacks.RunLogger`); its records
+are merged into the run's, by step.
+"""
+
+import os
+from dataclasses import dataclass, field
+
+from ..checkpoint import META, normalize_prefix, read_meta
+from ..errors import ConfigError
+
+METRICS = ("train_loss", "train_acc", "eval_loss", "eval_acc")
+RESUMED_LEG = "resumed-at-"  # folder prefix callbacks.RunLogger gives a resumed leg
+
+
+@dataclass
+class Run:
+    name: str
+    eval_split: str = "eval"
+    points: dict = field(default_factory=dict)   # metric -> [(epoch, value)]
+
+    def series(self, metric):
+        return sorted(self.points.get(metric, []))
+
+
+def from_sidecar(prefix):
+    """Curves of the checkpoint at `prefix`. The history's train loss is the last
+    batch's; when the run's VisualDL log is still there, its epoch mean is used."""
+    meta = read_meta(prefix)
+    state = meta["state"]
+    run = Run(state.get("run_name") or normalize_prefix(prefix), meta.get("eval_split", "eval"))
+    for metric in METRICS:
+        run.points[metric] = [(r["epoch"], r[metric]) for r in state["history"] if metric in r]
+    logged = _record_files(state["log_dir"]) if os.path.isdir(state.get("log_dir") or "") else {}
+    if len(logged) == 1:
+        means = from_visualdl(next(iter(logged.values())), run.name).series("train_loss")
+        if [epoch for epoch, _ in means] == [epoch for epoch, _ in run.series("train_loss")]:
+            run.points["train_loss"] = means
+    return run
+
+
+def _read_scalars(files):
+    """{tag: {id: (timestamp, value)}} over a run's record files, later files winning."""
+    from visualdl import LogReader
+
+    scalars = {}
+    for path in sorted(files, key=os.path.getmtime):
+        reader = LogReader(file_path=path)
+        for tag in reader.get_tags().get("scalar", []):
+            for record in reader.get_data("scalar", tag):
+                scalars.setdefault(tag, {})[record.id] = (record.timestamp, record.value)
+    return scalars
+
+
+def from_visualdl(files, name):
+    """Per-epoch curves from one run's VisualDL record files: train loss is the
+    epoch mean, train accuracy the epoch's running accuracy at its last step."""
+    scalars = _read_scalars(files)
+    run = Run(name)
+    evals = sorted((stamp, step + 1) for step, (stamp, _) in scalars.get("eval/acc", {}).items())
+    for tag in ("eval/loss", "eval/acc"):
+        run.points[tag.replace("/", "_")] = [(step + 1, value) for step, (_, value)
+                                             in scalars.get(tag, {}).items()]
+    for tag, metric in (("train/loss", "train_loss"), ("train/acc", "train_acc")):
+        by_epoch = {}
+        for step, (stamp, value) in sorted(scalars.get(tag, {}).items()):
+            epoch = next((e for s, e in evals if stamp <= s), None)
+            if epoch is not None:  # steps after the last evaluation have no epoch yet
+                by_epoch.setdefault(epoch, []).append(value)
+        run.points[metric] = [(epoch, sum(v) / len(v) if metric == "train_loss" else v[-1])
+                              for epoch, v in by_epoch.items()]
+    return run
+
+
+def _record_files(folder):
+    """{run folder: its record files}; a resumed leg's files count for its run."""
+    legs = {}
+    for root, _, files in sorted(os.walk(folder)):
+        records = [os.path.join(root, f) for f in files if "vdlrecords" in f]
+        run_dir = root
+        while run_dir != folder and os.path.basename(run_dir).startswith(RESUMED_LEG):
+            run_dir = os.path.dirname(run_dir)
+        if records:
+            legs.setdefault(run_dir, []).extend(records)
+    return legs
+
+
+def load_runs(sources):
+    """Runs from checkpoint prefixes (or their .meta.json) and VisualDL log folders."""
+    runs = []
+    for source in sources:
+        if os.path.isfile(normalize_prefix(source) + META):
+            runs.append(from_sidecar(source))
+            continue
+        if not os.path.isdir(source):
+            raise ConfigError(f"{source} is neither a checkpoint prefix (no {META} sidecar) "
+                              "nor a VisualDL log folder; pass e.g. output/mnist or logs/")
+        legs = _record_files(source)
+        if not legs:
+            raise ConfigError(f"no VisualDL records (vdlrecords.*.log) under {source}; "
+                              "train with tools/train.py first, or pass a checkpoint prefix")
+        for run_dir, files in legs.items():
+            name = os.path.relpath(run_dir, source)
+            runs.append(from_visualdl(files, os.path.basename(run_dir) if name == "." else name))
+    return runs

@@ -1,0 +1,115 @@
+"""`tools/eval.py --report DIR`: score a checkpoint image by image and explain it.
+
+`engine.evaluate` gives one accuracy; a report needs every prediction, so the
+network is run here directly (in eval mode, without gradients) on the same
+`to_input` pixels the engine evaluates, and everything else is computed from
+those probabilities in `metrics`.
+"""
+
+import json
+import os
+import statistics
+import time
+
+import numpy as np
+
+from . import figures, metrics
+
+GRID_IMAGES = 40        # images in mistakes.png and samples.png
+TIMED_SINGLE_CALLS = 50
+
+
+def _forward(network, inputs):
+    import paddle
+
+    with paddle.no_grad():
+        return network(paddle.to_tensor(inputs)).numpy()
+
+
+def predict(network, inputs, batch_size):
+    """(probabilities [N,10], seconds spent in the forward passes)."""
+    network.eval()
+    _forward(network, inputs[:batch_size])  # warm-up: first calls allocate and pick kernels
+    started = time.perf_counter()
+    logits = [_forward(network, inputs[start:start + batch_size])
+              for start in range(0, len(inputs), batch_size)]
+    seconds = time.perf_counter() - started
+    return metrics.softmax(np.concatenate(logits)), seconds
+
+
+def single_image_ms(network, inputs):
+    """Median latency of one image, the case of a user recognising one photo."""
+    timings = []
+    for index in range(TIMED_SINGLE_CALLS + 3):
+        started = time.perf_counter()
+        _forward(network, inputs[index:index + 1])
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings[3:]) * 1000
+
+
+def build_report(prefix, out_dir, overrides=(), split="test"):
+    """Write report.json and the three PNGs into `out_dir`; returns the report dict."""
+    import paddle
+
+    from .. import engine
+    from ..data import load_splits, to_input
+    from ..errors import ConfigError
+
+    checkpoint, config, model = engine.load_for_eval(prefix, overrides)
+    dataset = engine.datasets(config, load_splits(config.data, config.train.seed))[split]
+    if dataset is None:
+        raise ConfigError(f"the checkpoint has no '{split}' split (data.val_split is 0)")
+    images, labels = dataset.images, dataset.labels
+    inputs = to_input(images, *dataset.input_args)
+    batch = config.train.eval_batch_size
+    probs, seconds = predict(model.network, inputs, batch)
+    predictions = probs.argmax(axis=1)
+    matrix = metrics.confusion_matrix(labels, predictions)
+    classes = metrics.per_class(matrix)
+    report = {
+        "checkpoint": checkpoint.prefix, "model": config.model.name, "split": split,
+        "epoch": checkpoint.meta["state"]["epochs_done"], "samples": int(len(labels)),
+        "accuracy": float(np.trace(matrix) / matrix.sum()),
+        "loss": metrics.cross_entropy(probs, labels),
+        "macro_f1": float(np.mean([c["f1"] for c in classes])),
+        "per_class": classes, "confusion_matrix": matrix.tolist(),
+        "confused_pairs": metrics.confused_pairs(matrix),
+        "mistakes": int((predictions != labels).sum()),
+        "inference": {"device": paddle.get_device(), "batch_size": batch,
+                      "ms_per_image_batched": seconds * 1000 / len(labels),
+                      "ms_per_image_single": single_image_ms(model.network, inputs)},
+    }
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(out_dir, "report.json"), "w", encoding="utf-8") as f:
+        json.dump(report, f, indent=1)
+    title = f"{config.model.name}, {split} set: {report['accuracy']:.2%} of {len(labels)}"
+    figures.confusion_matrix_png(matrix, os.path.join(out_dir, "confusion_matrix.png"), title)
+    wrong = metrics.mistakes_by_confidence(labels, probs)[:GRID_IMAGES]
+    figures.image_grid_png(
+        images[wrong], [f"{labels[i]} as {predictions[i]}\n{probs[i, predictions[i]]:.0%}"
+                        for i in wrong], os.path.join(out_dir, "mistakes.png"),
+        title=f"Most confident mistakes ({report['mistakes']} in all): true as predicted")
+    shown = np.arange(min(GRID_IMAGES, len(labels)))
+    figures.image_grid_png(
+        images[shown], [f"{predictions[i]} ({probs[i, predictions[i]]:.0%})" for i in shown],
+        os.path.join(out_dir, "samples.png"),
+        colors=[figures.RIGHT if predictions[i] == labels[i] else figures.WRONG for i in shown],
+        title=f"First {len(shown)} {split} images: prediction (probability)")
+    return report
+
+
+def summary(report, out_dir):
+    """The few lines `eval --report` prints."""
+    timing = report["inference"]
+    lines = [f"{report['checkpoint']} ({report['model']}, epoch {report['epoch']}): "
+             f"{report['split']} accuracy {report['accuracy']:.2%}, loss {report['loss']:.4f} "
+             f"on {report['samples']} images ({report['mistakes']} mistakes)",
+             "most confused pairs (true as predicted):"]
+    lines += [f"  {p['a']} vs {p['b']}: {p['count']} ({p['a']} as {p['b']}: {p['a_as_b']}, "
+              f"{p['b']} as {p['a']}: {p['b_as_a']})" for p in report["confused_pairs"]]
+    lines.append(f"inference on {timing['device']}: {timing['ms_per_image_batched']:.3f} ms per "
+                 f"image in batches of {timing['batch_size']}, "
+                 f"{timing['ms_per_image_single']:.2f} ms for a single image")
+    lines.append(f"report: {os.path.join(out_dir, 'report.json')} (+ confusion_matrix.png, "
+                 "mistakes.png, samples.png)")
+    return "\n".join(lines)

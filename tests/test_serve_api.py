@@ -10,6 +10,7 @@ import base64
 import contextlib
 import io
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -246,6 +247,17 @@ def test_missing_model_is_a_one_line_error(tmp_path):
                     timeout=120)
     assert proc.returncode == 1
     assert proc.stderr.startswith("error: no model at") and "Traceback" not in proc.stderr
+
+
+def test_a_port_in_use_is_reported_plainly(model_prefix, tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = run_tool("serve.py", "--model", model_prefix, "--port", port, cwd=tmp_path,
+                        check=False, timeout=120)
+    assert proc.returncode == 1
+    assert f"Port {port} is in use" in proc.stderr and "Traceback" not in proc.stderr
 
 
 class BrokenPredictor:

@@ -41,17 +41,14 @@ def main():
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from werkzeug.serving import make_server
 
-    from paddle_mnist.errors import ConfigError
     from paddle_mnist.inference import open_predictor
     from paddle_mnist.server import create_app
 
     predictor = open_predictor(args.model, backend=args.backend)
     app = create_app(predictor)
-    try:
-        server = make_server(args.host, args.port, app, threaded=True)
-    except OSError as err:
-        raise ConfigError(f"cannot listen on {args.host}:{args.port} "
-                          f"({err.strerror or err}); choose another --port or --host") from None
+    # binds now, so the URL below is live; a port in use or an unknown host is
+    # reported by werkzeug itself in plain words, with exit status 1
+    server = make_server(args.host, args.port, app, threaded=True)
     host = server.server_address[0]
     shown = f"[{host}]" if ":" in host else host
     # paddle's own SIGTERM handler reports a "FatalError"; for a server, SIGTERM

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from . import config as cfg
+from .distributed import is_main_process
 from .errors import CheckpointError, ConfigError
 
 RESULTS = "results.jsonl"
@@ -255,7 +256,8 @@ def run(sweep, log=print):
             except TrainingInterrupted as stop:
                 raise TrainingInterrupted(f"{stop} (or run the same sweep command again: it "
                                           "continues this point and skips finished ones)") from None
-            _append_result(sweep.folder, record)
+            if is_main_process():  # under paddle.distributed.launch every rank trains it
+                _append_result(sweep.folder, record)
             log(f"{tag}: {record['error'] if record['diverged'] else _outcome(record)}")
         records.append(record)
     return records

@@ -218,3 +218,35 @@ def test_killed_launcher_resumes_from_the_last_epoch(tmp_path, mnist_root):
     meta = read_meta(tmp_path)
     assert [r["epoch"] for r in meta["state"]["history"]] == [1, 2, 3]
     assert meta["state"]["steps_done"] == 300
+
+
+@pytest.mark.slow
+def test_finetune_runs_under_the_launcher(launched, tmp_path, mnist_root):
+    folder, _, source = launched
+    shutil.copytree(folder / "out", tmp_path / "out")
+    proc, logs = launch("finetune.py", "--resume", "out/mnist", "--epochs", "1",
+                        "-o", "train.max_steps_per_epoch=50", cwd=tmp_path, data_root=mnist_root)
+    assert proc.returncode == 0, explain(proc, logs)
+    assert f"test accuracy before fine-tuning: {source['test']['acc']:.2%}" in logs[0]
+    meta = read_meta(tmp_path, "out/mnist_finetune")
+    assert meta["data_parallel"]["samples_per_rank"] == [3200, 3200]
+    assert meta["source"]["prefix"] == "out/mnist"
+    assert len(glob.glob(str(tmp_path / "out" / "logs" / "*finetune*" / "vdlrecords.*"))) == 1
+    assert [line for line in logs[1].splitlines() if any(w in line for w in OUR_OUTPUT)] == []
+
+
+@pytest.mark.slow
+def test_sweep_runs_under_the_launcher(tmp_path, mnist_root):
+    proc, logs = launch("sweep.py", "-c", LENET, "--grid", "optimizer.learning_rate=0.001,0.002",
+                        "-o", "train.epochs=1", "-o", "train.max_steps_per_epoch=20", "--out", "sw",
+                        cwd=tmp_path, data_root=mnist_root)
+    assert proc.returncode == 0, explain(proc, logs)
+    lines = (tmp_path / "sw" / "results.jsonl").read_text().splitlines()
+    assert sorted(json.loads(line)["name"] for line in lines) == [
+        "learning_rate=0.001", "learning_rate=0.002"]  # one record per point, from rank 0
+    for name in ("learning_rate=0.001", "learning_rate=0.002"):
+        meta = read_meta(tmp_path, f"sw/points/{name}/mnist")
+        assert meta["data_parallel"]["samples_per_rank"] == [1280, 1280]
+    assert len(glob.glob(str(tmp_path / "sw" / "logs" / "*" / "vdlrecords.*"))) == 2
+    assert (tmp_path / "sw" / "sweep.md").is_file()
+    assert [line for line in logs[1].splitlines() if any(w in line for w in OUR_OUTPUT)] == []

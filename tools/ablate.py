@@ -25,6 +25,7 @@ def parse_args():
 def main():
     args = parse_args()
     from paddle_mnist import sweep
+    from paddle_mnist.distributed import is_main_process
     from paddle_mnist.errors import ConfigError
     from paddle_mnist.reports import experiments
 
@@ -33,6 +34,8 @@ def main():
         raise ConfigError(f"{args.config} holds a sweep.grid; run it with tools/sweep.py "
                           "(an ablation lists its variants under sweep.points)")
     records = sweep.run(plan)
+    if not is_main_process():  # every rank trained; rank 0 writes the report
+        return
     for path in experiments.write_ablation_report(plan, records):
         print(f"wrote {path}")
 

@@ -28,12 +28,15 @@ def parse_args():
 def main():
     args = parse_args()
     from paddle_mnist import sweep
+    from paddle_mnist.distributed import is_main_process
     from paddle_mnist.reports import experiments
 
     plan = sweep.plan(args.config, args.overrides, args.grid, args.out)
     if not plan.keys:
         print("note: this file lists named points; tools/ablate.py tabulates those as an ablation")
     records = sweep.run(plan)
+    if not is_main_process():  # every rank trained; rank 0 writes the report
+        return
     for path in experiments.write_sweep_report(plan, records):
         print(f"wrote {path}")
     diverged = sum(r["diverged"] for r in records)

@@ -1,0 +1,200 @@
+"""One predictor interface over the three ways to run a trained network.
+
+`tools/predict.py`, the benchmark and the web server all need "uint8 digits in,
+logits out" without caring whether the weights are an exported Paddle
+Inference model, its ONNX twin or a training checkpoint. Every backend applies
+`data.to_input` with the preprocessing description that `tools/export.py`
+writes next to the model (`<prefix>.preprocess.json`), so a predictor needs no
+other file and cannot disagree with training about normalisation.
+
+Backends are safe to call from several threads: a Paddle Inference predictor
+and a dygraph network are not re-entrant, so their runs are serialised by a
+lock; ONNX Runtime sessions are thread-safe by design.
+"""
+
+import hashlib
+import json
+import os
+import threading
+
+import numpy as np
+import paddle
+from paddle import inference
+
+from . import engine
+from .data import to_input
+from .errors import CheckpointError, ExportError
+
+SPEC_SUFFIX = ".preprocess.json"
+SPEC_FORMAT = 1
+MODEL_SUFFIXES = {"paddle": (".json", ".pdiparams"), "onnx": (".onnx",)}
+BACKENDS = ("paddle", "onnx")
+
+
+def sha256_file(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def model_prefix(path):
+    """'inference/mnist.json', '.onnx', '.preprocess.json', ... -> 'inference/mnist'."""
+    for suffix in (SPEC_SUFFIX, ".meta.json", ".json", ".pdiparams", ".onnx", ".pdparams"):
+        if path.endswith(suffix):
+            return path[: -len(suffix)]
+    return path
+
+
+def read_spec(prefix):
+    """The preprocessing description exported next to the model at `prefix`."""
+    path = prefix + SPEC_SUFFIX
+    try:
+        with open(path, encoding="utf-8") as f:
+            spec = json.load(f)
+    except OSError as err:
+        raise ExportError(f"cannot read {path}: {err.strerror or err}; export the model with "
+                          "tools/export.py --resume output/mnist") from None
+    except (ValueError, UnicodeDecodeError):
+        raise ExportError(f"{path} is not valid JSON; export the model again") from None
+    missing = {"input_size", "mean", "std", "class_names", "model", "files"} - set(spec)
+    if spec.get("format") != SPEC_FORMAT or missing:
+        raise ExportError(f"{path} is not a paddle-mnist preprocessing description "
+                          f"(format {SPEC_FORMAT}); export the model again")
+    return spec
+
+
+def check_model_file(prefix, suffix, spec):
+    """The model file exists and is the one exported with `spec` (not a stale one)."""
+    path = prefix + suffix
+    if suffix not in spec["files"]:
+        hint = " with --onnx" if suffix == ".onnx" else ""
+        raise ExportError(f"{prefix + SPEC_SUFFIX} lists no {suffix} file; run "
+                          f"tools/export.py{hint} again")
+    if not os.path.isfile(path):
+        raise ExportError(f"model file not found: {path}; export the model again")
+    if sha256_file(path) != spec["files"][suffix]:
+        raise ExportError(f"{path} does not match {prefix + SPEC_SUFFIX} (overwritten by "
+                          "another export?); export the model again")
+    return path
+
+
+class Predictor:
+    """uint8 digits [N, 28, 28] (light on dark, like MNIST) -> class scores."""
+
+    def __init__(self, spec):
+        self.spec = spec
+
+    @property
+    def class_names(self):
+        return self.spec["class_names"]
+
+    def logits(self, images):
+        images = np.asarray(images, dtype=np.uint8)
+        batch = to_input(images, self.spec["input_size"], self.spec["mean"], self.spec["std"])
+        return np.asarray(self.run(batch), dtype=np.float32)
+
+    def probabilities(self, images):
+        logits = self.logits(images)
+        shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return shifted / shifted.sum(axis=1, keepdims=True)
+
+    def run(self, batch):
+        """float32 network input [N, 1, S, S] -> logits [N, classes]."""
+        raise NotImplementedError
+
+
+class PaddlePredictor(Predictor):
+    """Paddle Inference on `<prefix>.json` + `<prefix>.pdiparams` (zero-copy handles)."""
+
+    def __init__(self, prefix, spec=None, *, threads=1, ir_optim=True, mkldnn=True):
+        super().__init__(spec or read_spec(prefix))
+        model, params = (check_model_file(prefix, s, self.spec) for s in MODEL_SUFFIXES["paddle"])
+        config = inference.Config(model, params)
+        config.disable_gpu()
+        config.disable_glog_info()
+        config.set_cpu_math_library_num_threads(threads)
+        config.switch_ir_optim(ir_optim)
+        if mkldnn:
+            config.enable_mkldnn()
+        else:
+            config.disable_mkldnn()
+        self.predictor = inference.create_predictor(config)
+        self.input = self.predictor.get_input_handle(self.predictor.get_input_names()[0])
+        self.output = self.predictor.get_output_handle(self.predictor.get_output_names()[0])
+        self.lock = threading.Lock()
+
+    def run(self, batch):
+        with self.lock:
+            self.input.reshape(batch.shape)
+            self.input.copy_from_cpu(np.ascontiguousarray(batch))
+            self.predictor.run()
+            return self.output.copy_to_cpu()
+
+
+class OnnxPredictor(Predictor):
+    """ONNX Runtime on `<prefix>.onnx`, CPU execution provider."""
+
+    def __init__(self, prefix, spec=None, *, threads=1):
+        import onnxruntime  # only this backend needs it
+
+        super().__init__(spec or read_spec(prefix))
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3  # paddle2onnx leaves unused initializers; not news
+        self.session = onnxruntime.InferenceSession(
+            check_model_file(prefix, ".onnx", self.spec), options,
+            providers=["CPUExecutionProvider"])
+        self.input_name = self.session.get_inputs()[0].name
+
+    def run(self, batch):
+        return self.session.run(None, {self.input_name: batch})[0]
+
+
+class DygraphPredictor(Predictor):
+    """A training checkpoint run as a dygraph network (no export needed)."""
+
+    def __init__(self, prefix, overrides=()):
+        _, config, model = engine.load_for_eval(prefix, overrides)
+        self.network = model.network
+        self.network.eval()
+        size = engine.input_size_of(config)
+        num_classes = self.network(paddle.zeros([1, 1, size, size])).shape[1]
+        super().__init__(spec_for(config, num_classes, source=prefix))
+        self.lock = threading.Lock()
+
+    def run(self, batch):
+        with self.lock, paddle.no_grad():
+            return self.network(paddle.to_tensor(batch)).numpy()
+
+
+def spec_for(config, num_classes, source):
+    """The preprocessing description of a network trained with `config`."""
+    return {"format": SPEC_FORMAT, "model": config.model.name,
+            "input_size": engine.input_size_of(config), "mean": config.data.mean,
+            "std": config.data.std, "class_names": [str(i) for i in range(num_classes)],
+            "source": source, "files": {}}
+
+
+def open_predictor(path, backend="paddle", **options):
+    """A Predictor for an exported model prefix or a checkpoint prefix.
+
+    `inference/mnist` (with `inference/mnist.preprocess.json`) runs with
+    `backend` ('paddle' or 'onnx'); a checkpoint prefix such as `output/mnist`
+    runs its dygraph network. `options` go to the backend's constructor.
+    """
+    if backend not in BACKENDS:
+        raise ExportError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
+    prefix = model_prefix(path)
+    if os.path.isfile(prefix + SPEC_SUFFIX):
+        cls = PaddlePredictor if backend == "paddle" else OnnxPredictor
+        return cls(prefix, **options)
+    if os.path.isfile(prefix + ".meta.json"):
+        if backend != "paddle":
+            raise ExportError(f"{prefix} is a training checkpoint; the {backend} backend needs "
+                              f"an exported model (tools/export.py --resume {prefix} --onnx)")
+        return DygraphPredictor(prefix, **options)
+    raise CheckpointError(f"no model at {prefix}: expected {prefix + SPEC_SUFFIX} (written by "
+                          f"tools/export.py) or {prefix}.meta.json (written by tools/train.py)")

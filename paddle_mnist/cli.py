@@ -16,7 +16,7 @@ warnings.filterwarnings("ignore", message="No ccache found")
 # hapi re-wraps the batch tensors our loader yields; harmless, but printed every run
 warnings.filterwarnings("ignore", message="To copy construct from a tensor")
 
-from .distributed import quiet_other_ranks  # noqa: E402
+from .distributed import let_other_ranks_report, quiet_other_ranks  # noqa: E402
 from .errors import UserError  # noqa: E402  (after the environment is set)
 
 
@@ -37,6 +37,7 @@ def run(main):
     except UserError as err:
         print(f"error: {err}", file=sys.stderr)
         status = err.exit_code
+        let_other_ranks_report()
     except KeyboardInterrupt as stop:  # a TrainingInterrupted says what was saved
         print(f"interrupted: {stop}" if str(stop) else "interrupted", file=sys.stderr)
         status = 130

@@ -10,6 +10,10 @@ process case (rank 0 of 1) without touching paddle.distributed.
 
 import os
 import sys
+import time
+
+# the launcher stops every rank about a second after the first one exits
+PEER_GRACE_SECONDS = 5
 
 
 def rank():
@@ -32,6 +36,16 @@ def quiet_other_ranks():
     """
     if not is_main_process():
         sys.stdout = open(os.devnull, "w", encoding="utf-8")
+
+
+def let_other_ranks_report():
+    """Called by a rank about to exit on an error: give the others time to report it too.
+
+    All ranks check the same config, but a rank a little behind would be
+    stopped by the launcher before it printed the error itself.
+    """
+    if world_size() > 1:
+        time.sleep(PEER_GRACE_SECONDS)
 
 
 def mean_over_ranks(value):

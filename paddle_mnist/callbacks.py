@@ -228,7 +228,9 @@ class StopOnInterrupt(Callback):
             self.previous = None
 
     def _check(self):
-        if self.requested:
+        # a collective: every rank stops at the same step, or the others would wait
+        # forever for the departed one in the next gradient all-reduce
+        if mean_over_ranks(float(self.requested)) > 0:
             self.state.steps_done += self.leg_steps
             self.state.epoch_steps_done = self.skipped + self.leg_steps
             raise StopRequested

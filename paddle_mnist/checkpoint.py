@@ -95,7 +95,9 @@ def read_meta(prefix):
     except (ValueError, UnicodeDecodeError, OSError) as err:
         raise CheckpointError(f"{path} is corrupt ({type(err).__name__}); "
                               "use another checkpoint or retrain") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT_VERSION or "config" not in meta:
+    if not (isinstance(meta, dict) and meta.get("format") == FORMAT_VERSION
+            and isinstance(meta.get("config"), dict) and isinstance(meta.get("state"), dict)
+            and isinstance(meta["state"].get("epochs_done"), int)):
         raise CheckpointError(f"{path} is not a paddle-mnist checkpoint sidecar "
                               f"(format {FORMAT_VERSION})")
     return meta
@@ -251,15 +253,15 @@ def match_params(network, params, skip_mismatch=False):
     matched, skipped = {}, []
     for name, target in network.state_dict().items():
         if name not in params:
-            problem = f"has no parameter '{name}'"
+            problem = f"it has no parameter '{name}'"
         elif tuple(np.shape(params[name])) != tuple(target.shape):
-            problem = (f"parameter '{name}' has shape {list(np.shape(params[name]))}, "
+            problem = (f"its parameter '{name}' has shape {list(np.shape(params[name]))}, "
                        f"the network expects {list(target.shape)}")
         else:
             matched[name] = params[name]
             continue
         if not skip_mismatch:
-            raise CheckpointError(f"checkpoint does not fit the network: it {problem}; "
+            raise CheckpointError(f"checkpoint does not fit the network: {problem}; "
                                   "is it from another model?")
         skipped.append(name)
     return matched, skipped

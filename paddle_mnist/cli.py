@@ -29,13 +29,18 @@ def add_config_args(parser, config_required=False):
                              "(repeatable; values are parsed as YAML)")
 
 
+def error_line(err):
+    """`error: <message>` as one line, even when it quotes a key or path holding a newline."""
+    return "error: " + str(err).replace("\r", "\\r").replace("\n", "\\n")
+
+
 def run(main):
     """Call main() and exit with its status, reporting user errors in one line."""
     quiet_other_ranks()  # under paddle.distributed.launch only rank 0 reports
     try:
         status = main() or 0
     except UserError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(error_line(err), file=sys.stderr)
         status = err.exit_code
         let_other_ranks_report()
     except KeyboardInterrupt as stop:  # a TrainingInterrupted says what was saved

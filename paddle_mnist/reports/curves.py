@@ -9,6 +9,7 @@ steps-per-epoch is still split correctly. A resumed leg logs into a
 are merged into the run's, by step.
 """
 
+import glob
 import os
 from dataclasses import dataclass, field
 
@@ -91,10 +92,21 @@ def _record_files(folder):
     return legs
 
 
+def expand_prefixes(patterns):
+    """Sources with shell-style patterns (runs/*/mnist) matched against sidecars; the
+    shell cannot expand them itself, as no file is called just `mnist`."""
+    found = []
+    for pattern in patterns:
+        matches = glob.glob(normalize_prefix(pattern) + META) if glob.has_magic(pattern) else []
+        found += [normalize_prefix(m) for m in sorted(matches)] or [pattern]
+    return found
+
+
 def load_runs(sources):
-    """Runs from checkpoint prefixes (or their .meta.json) and VisualDL log folders."""
+    """Runs from checkpoint prefixes (or their .meta.json, or patterns such as
+    runs/*/mnist) and VisualDL log folders."""
     runs = []
-    for source in sources:
+    for source in expand_prefixes(sources):
         if os.path.isfile(normalize_prefix(source) + META):
             runs.append(from_sidecar(source))
             continue

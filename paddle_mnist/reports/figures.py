@@ -113,7 +113,7 @@ def heatmap_png(values, row_labels, col_labels, row_name, col_name, path, title)
 
 def bar_chart_png(labels, values, path, title, references=None, xlabel="test accuracy"):
     """Horizontal bars of fractions (NaN = diverged); reference numbers as markers."""
-    figure = Figure(figsize=(7, 0.6 * len(labels) + 1.4), layout="constrained")
+    figure = Figure(figsize=(8, 0.6 * len(labels) + 1.8), layout="constrained")
     axes = figure.add_subplot()
     positions = np.arange(len(labels))[::-1]
     values = np.asarray(values, dtype=float)
@@ -125,12 +125,13 @@ def bar_chart_png(labels, values, path, title, references=None, xlabel="test acc
     if marked:
         axes.scatter([r for _, r in marked], [y for y, _ in marked], marker="|", s=300,
                      color=WRONG, label="reported by the study", zorder=3)
-        axes.legend(loc="lower right", fontsize=8)
+        axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=2, fontsize=8)
     shown = [v for v in values if np.isfinite(v)] + [r for _, r in marked]
     low = min(shown, default=0.0)
     # zoom on the interesting range: accuracies of 97-99% differ by a hair on a 0-1 axis
     axes.set(yticks=positions, yticklabels=labels, xlabel=xlabel, title=title,
              xlim=(max(0.0, low - (1 - low)), 1.0 + (1 - low) * 0.3))
+    axes.xaxis.set_major_formatter(PercentFormatter(1.0))
     return _save(figure, path)
 
 

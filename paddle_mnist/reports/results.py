@@ -6,12 +6,12 @@ carries the command that reproduces it: the config file named by the run,
 plus `-o` for every setting the run changed from that file.
 """
 
-import glob
 import json
 import os
 
 from . import tables
-from ..checkpoint import META, normalize_prefix, read_meta
+from ..checkpoint import normalize_prefix, read_meta
+from .curves import expand_prefixes
 
 # What the material reports for the network a config reproduces.
 PADDLE_LENET = (0.9846, "98.46% (paddle LeNet tutorial; 98.73% after fine-tuning)")
@@ -85,17 +85,9 @@ def row(prefix, configs_dir="configs"):
             f"`{run}`" if run else "(config file not found)"]
 
 
-def expand(prefixes):
-    """Prefixes with shell-style patterns (runs/*/mnist) matched against sidecars."""
-    found = []
-    for prefix in prefixes:
-        matches = glob.glob(normalize_prefix(prefix) + META) if glob.has_magic(prefix) else []
-        found += [normalize_prefix(m) for m in sorted(matches)] or [prefix]
-    return found
-
-
 def results_table(prefixes, configs_dir="configs"):
-    return tables.markdown(HEADERS, [row(prefix, configs_dir) for prefix in expand(prefixes)])
+    return tables.markdown(HEADERS, [row(prefix, configs_dir)
+                                     for prefix in expand_prefixes(prefixes)])
 
 
 def replace_block(document, table):

@@ -46,6 +46,7 @@ def load_image(source, *, name=None, max_pixels=40_000_000):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
+            warnings.simplefilter("ignore", UserWarning)  # PIL's notes on damaged EXIF tags
             image = Image.open(io.BytesIO(data), formats=FORMATS)
             width, height = image.size
             if width * height > max_pixels:

@@ -16,14 +16,16 @@ from .imageio import load_image, source_name, to_gray
 
 __all__ = ["load_image", "to_mnist", "prepare_file"]
 
-WORK_SIDE = 640     # enough resolution for any digit, small enough to stay fast
+WORK_SIDE = 1024    # enough resolution for any digit, small enough to stay fast
 BOX = 20            # MNIST's digits fit a 20x20 box ...
 FIELD = 28          # ... inside a 28x28 field,
 MASS_CENTRE = 14.0  # with their centre of mass here (mean 13.99, 14.01 on the test set)
+POLARITY_RANK = 20  # compare the 21st darkest and brightest: a digit has more, glare fewer
 MIN_CONTRAST = 0.1  # ink at least this much brighter than paper, in [0, 1] units
 NOISE_MARGIN = 8    # ... and this many noise sigmas, so a blank page is not a digit
 EDGE_FLOOR = 0.15   # fraction of the ink level cleared as paper texture and shadow
-SPECK_FRACTION = 0.1  # blobs with less ink than this share of the digit's are dust
+SPECK_FRACTION = 0.1   # blobs with less ink than this share of the largest are dust ...
+PIECE_FRACTION = 0.002  # ... unless they lie by the digit and have at least this share
 POOL_SIDE = 128     # blob search grid; pooling also joins strokes broken by a gap
 STROKE_WIDTH = 2.3  # MNIST's median stroke width in pixels of the 20x20 box ...
 THIN_STROKE = 1.6   # ... and its 5th percentile: thinner pen lines are widened
@@ -64,12 +66,14 @@ def rescale(array, scale, resample):
 
 
 def paper_is_light(gray):
-    """True when the border (the paper) is closer to the brightest than the darkest."""
-    ring = max(1, round(0.05 * min(gray.shape)))
-    border = np.concatenate([gray[:ring].ravel(), gray[-ring:].ravel(),
-                             gray[:, :ring].ravel(), gray[:, -ring:].ravel()])
-    darkest, brightest = np.percentile(gray, [1, 99])
-    return bool(np.median(border) > (darkest + brightest) / 2)
+    """True for dark ink on light paper: once the smooth background is removed,
+    the darkest outliers reach further than the brightest (noise is symmetric,
+    ink is not), even when the digit covers a tiny part of the picture."""
+    residual = (gray - background_surface(gray, ink_side="either")).ravel()
+    rank = min(POLARITY_RANK, residual.size - 1)
+    darkest = np.partition(residual, rank)[rank]
+    brightest = np.partition(residual, -rank - 1)[-rank - 1]
+    return bool(-darkest > brightest)
 
 
 def extract_ink(gray):
@@ -86,12 +90,13 @@ def extract_ink(gray):
     return (ink - shade) / np.maximum(1 - shade, 0.05)
 
 
-def background_surface(ink, rounds=4):
-    """A smooth (quadratic) fit of the background under light-on-dark ink.
+def background_surface(ink, ink_side="above", rounds=4):
+    """A smooth (quadratic) fit of the background under ink that lies "above"
+    it (light on dark) or on an unknown side ("either").
 
-    The fit is robust: it starts from the darker half of the pixels and each
-    round drops those well above it (the ink), so the surface follows the
-    background even under a large, thick digit.
+    The fit is robust: it starts from the middle half of the pixels (the darker
+    half for ink above) and each round drops those well off it (the ink), so
+    the surface follows the background even under a large, thick digit.
     """
     height, width = ink.shape
     step = max(1, max(height, width) // 64)
@@ -103,20 +108,23 @@ def background_surface(ink, rounds=4):
     ys, xs = np.mgrid[0:height:step, 0:width:step]
     basis = np.stack([np.broadcast_to(t, ys.shape).ravel() for t in terms(ys, xs)], axis=-1)
     samples = ink[::step, ::step].ravel()
-    paper = samples <= np.median(samples)
+    low, middle, high = np.percentile(samples, [25, 50, 75])
+    paper = samples <= middle if ink_side == "above" else (samples >= low) & (samples <= high)
     for _ in range(rounds):
         coef = np.linalg.lstsq(basis[paper], samples[paper], rcond=None)[0]
         residual = samples - basis @ coef
         spread = 1.4826 * np.median(np.abs(residual[paper]))
-        paper = residual <= 2.5 * spread + 1e-3
+        off = residual if ink_side == "above" else np.abs(residual)
+        paper = off <= 2.5 * spread + 1e-3
     rows, cols = np.arange(height)[:, None], np.arange(width)[None, :]
     surface = sum(c * t for c, t in zip(coef, terms(rows, cols)))
     return np.broadcast_to(surface, ink.shape).astype(np.float32)
 
 
 def denoise(ink):
-    """Gaussian blur scaled to the picture (a sensor-noise grain, far below a stroke)."""
-    sigma = max(ink.shape) / 500
+    """A Gaussian blur of about a pixel on pictures big enough (>= 600 px) for
+    sensor grain to be much finer than any stroke; smaller ones keep every pixel."""
+    sigma = max(ink.shape) / 1200
     if sigma < 0.5:
         return ink
     reach = int(3 * sigma)
@@ -159,7 +167,9 @@ def isolate_ink(ink):
 
 
 def drop_specks(ink):
-    """Zero every blob with much less ink than the largest one (dust, noise, dots)."""
+    """Zero the blobs that are not the digit: the digit is every blob with a fair
+    share of the largest one's ink, plus smaller pieces lying by it (a pen
+    lifted mid-stroke); dust, dots and noise go."""
     factor = -(-max(ink.shape) // POOL_SIDE)
     height, width = (-(-n // factor) for n in ink.shape)
     padded = np.zeros((height * factor, width * factor), np.float32)
@@ -168,8 +178,15 @@ def drop_specks(ink):
     labels, count = label_blobs(cells > 0)
     mass = np.bincount(labels.ravel(), weights=cells.ravel(), minlength=count + 1)
     mass[0] = 0
-    keep = mass >= SPECK_FRACTION * mass.max()
-    keep[0] = False
+    major = mass >= SPECK_FRACTION * mass.max()
+    major[0] = False
+    rows, cols = np.nonzero(major[labels])
+    margin = 1 + (np.ptp(rows) + np.ptp(cols)) // 16
+    near = np.zeros(labels.shape, bool)
+    near[max(0, rows.min() - margin):rows.max() + margin + 1,
+         max(0, cols.min() - margin):cols.max() + margin + 1] = True
+    keep = major | (mass >= PIECE_FRACTION * mass.max())
+    keep[np.unique(labels[~near])] &= major[np.unique(labels[~near])]
     kept = np.kron(keep[labels], np.ones((factor, factor), bool))
     return np.where(kept[:ink.shape[0], :ink.shape[1]], ink, 0)
 

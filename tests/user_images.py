@@ -10,12 +10,15 @@ network input and can compare the result with the digit it came from:
   transparent canvas, as drawing apps export;
 - `drawing_pad`: light brush strokes on a dark canvas, as web sketch pads draw.
 
+`blank_png` makes the hostile kind: a valid PNG claiming any size.
+
 Deterministic: the same digit and seed give the same bytes.
 """
 
 import functools
 import io
 import os
+import zlib
 
 import numpy as np
 import pytest
@@ -42,13 +45,14 @@ def _test_split(root):
     return read_split(root, "test")
 
 
-def pen_strokes(digit, side, angle):
+def pen_strokes(digit, side, angle, edge=0.3):
     """The digit enlarged to side x side (its 28x28 frame), rotated by `angle`
-    degrees, with the crisp edges of ink rather than MNIST's blur; float in [0, 1]."""
+    degrees, with the crisp edges of ink rather than MNIST's blur; float in [0, 1].
+    A higher `edge` (where the ink starts, in MNIST grey levels) draws a finer pen."""
     large = Image.fromarray(digit).resize((side, side), Image.BICUBIC)
     large = large.rotate(angle, resample=Image.BICUBIC)
     coverage = np.asarray(large, dtype=np.float32) / 255
-    return np.clip((coverage - 0.3) / 0.3, 0, 1)
+    return np.clip((coverage - edge) / 0.3, 0, 1)
 
 
 def _place(strokes, canvas_shape, rng):
@@ -64,19 +68,37 @@ def _place(strokes, canvas_shape, rng):
 def _canvas(digit, rng, size_range=(400, 560), fill_range=(0.45, 0.8), max_angle=10):
     height, width = (int(n) for n in rng.integers(*size_range, size=2))
     side = int(rng.uniform(*fill_range) * min(height, width))
-    strokes = pen_strokes(digit, side, rng.uniform(-max_angle, max_angle))
+    strokes = pen_strokes(digit, side, rng.uniform(-max_angle, max_angle),
+                          edge=rng.uniform(0.2, 0.4))
     return _place(strokes, (height, width), rng)
 
 
-def _encode(pixels, fmt, **options):
+def encode(image, fmt, **options):
+    """A PIL image or uint8 array as the bytes of an image file in format `fmt`."""
+    if not isinstance(image, Image.Image):
+        image = Image.fromarray(image)
     buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, fmt, **options)
+    image.save(buffer, fmt, **options)
     return buffer.getvalue()
+
+
+def blank_png(width, height):
+    """A valid 1-bit PNG of any size, built without holding its pixels in memory."""
+    def chunk(kind, body):
+        return (len(body).to_bytes(4, "big") + kind + body
+                + zlib.crc32(kind + body).to_bytes(4, "big"))
+    row = bytes(1 + (width + 7) // 8)  # filter byte + packed pixels, all black
+    packer = zlib.compressobj(9)
+    data = b"".join(packer.compress(row * 1000) for _ in range(height // 1000))
+    data += packer.compress(row * (height % 1000)) + packer.flush()
+    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([1, 0, 0, 0, 0])
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data)
+            + chunk(b"IEND", b""))
 
 
 def paper_photo(digit, seed):
     """JPEG of dark ink on tinted, unevenly lit, noisy paper."""
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng([seed, 1])  # each style draws its own geometry
     ink = _canvas(digit, rng)
     height, width = ink.shape
     for _ in range(rng.integers(2, 6)):
@@ -92,29 +114,29 @@ def paper_photo(digit, seed):
     rgb *= (1 - rng.uniform(0.2, 0.45) * ramp)[..., None]
     rgb += rng.normal(0, rng.uniform(3, 8), size=rgb.shape)
     pixels = np.clip(rgb, 0, 255).astype(np.uint8)
-    return _encode(pixels, "JPEG", quality=int(rng.integers(55, 86)))
+    return encode(pixels, "JPEG", quality=int(rng.integers(55, 86)))
 
 
 def transparent_drawing(digit, seed):
     """RGBA PNG: opaque strokes on a transparent canvas whose colour is black."""
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng([seed, 2])
     ink = _canvas(digit, rng)
     dark = rng.random() < 0.5
     colour = rng.uniform(0, 60, size=3) if dark else rng.uniform(200, 255, size=3)
     rgba = np.zeros(ink.shape + (4,), np.uint8)
     rgba[..., :3] = np.where(ink[..., None] > 0, colour, 0).astype(np.uint8)
     rgba[..., 3] = np.round(ink * 255).astype(np.uint8)
-    return _encode(rgba, "PNG")
+    return encode(rgba, "PNG")
 
 
 def drawing_pad(digit, seed):
     """PNG of light brush strokes on a dark, slightly coloured canvas."""
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng([seed, 3])
     ink = _canvas(digit, rng, size_range=(280, 420), fill_range=(0.6, 0.95), max_angle=5)
     ground = rng.uniform(0, 60, size=3)
     brush = rng.uniform(200, 255, size=3)
     rgb = ground * (1 - ink[..., None]) + brush * ink[..., None]
-    return _encode(np.round(rgb).astype(np.uint8), "PNG")
+    return encode(np.round(rgb).astype(np.uint8), "PNG")
 
 
 STYLES = {"photo": paper_photo, "transparent": transparent_drawing, "pad": drawing_pad}

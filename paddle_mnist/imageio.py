@@ -21,6 +21,10 @@ from .errors import ImageError
 # PIL from handing uploads to riskier decoders (EPS, for one, runs Ghostscript).
 FORMATS = ("PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP", "PPM")
 
+# Even uncompressed 16-bit RGBA needs no more; a longer file is not a picture
+# (a video, a disk image) and is refused without reading it all.
+BYTES_PER_PIXEL = 8
+
 # Opaque pixels covering more of the canvas than this are the picture itself
 # (transparent margins are padding); fewer are strokes on a transparent canvas.
 OPAQUE_SCENE_FRACTION = 0.5
@@ -33,16 +37,20 @@ def load_image(source, *, name=None, max_pixels=40_000_000):
     missing, empty, unreadable, truncated or too large (> max_pixels) image.
     """
     name = source_name(source, name)
+    max_bytes = BYTES_PER_PIXEL * max_pixels
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
     else:
         try:
             with open(source, "rb") as f:
-                data = f.read()
+                data = f.read(max_bytes + 1)
         except OSError as err:
             raise ImageError(f"cannot read image {name}: {err.strerror or err}") from None
     if not data:
         raise ImageError(f"image {name} is an empty file")
+    if len(data) > max_bytes:
+        raise ImageError(f"{name} is over {max_bytes // 2**20} MiB, too big for a picture "
+                         f"of at most {max_pixels:,} pixels")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

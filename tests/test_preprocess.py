@@ -251,9 +251,13 @@ def test_huge_images_are_refused_from_the_header(monkeypatch, side, message):
     assert "bomb.png" in str(caught.value) and time.perf_counter() - start < 1
 
 
-def test_pixel_limit_is_configurable():
+def test_pixel_and_file_size_limits_are_configurable(tmp_path):
     with pytest.raises(ImageError, match="300x240"):
         load_image(encode(ring(), "PNG"), max_pixels=10_000)
+    video = tmp_path / "clip.png"
+    video.write_bytes(encode(ring(), "PNG") + bytes(2_000_000))
+    with pytest.raises(ImageError, match="clip.png is over 1 MiB"):
+        load_image(video, max_pixels=200_000)
 
 
 # --- real MNIST digits, rendered as users' pictures ---------------------------

@@ -91,6 +91,13 @@ def test_missing_file():
 def test_every_shipped_config_is_valid_and_builds_its_network(path):
     from paddle_mnist.engine import build_model
 
-    config = load_config(path)
-    model = build_model(config)
-    assert sum(p.size for p in model.parameters()) > 0
+    from paddle_mnist.sweep import plan
+
+    if os.path.basename(path).startswith(("sweep", "ablation")):
+        # grid files for tools/sweep.py / ablate.py: every point must resolve
+        configs = [point.config for point in plan(path).points]
+    else:
+        configs = [load_config(path)]
+    for config in configs:
+        model = build_model(config)
+        assert sum(p.size for p in model.parameters()) > 0

@@ -9,6 +9,7 @@ module knows nothing about paddle, so it is cheap to import and to test.
 import copy
 import dataclasses
 import difflib
+import math
 import os
 import typing
 from dataclasses import dataclass, field
@@ -135,6 +136,8 @@ def _coerce(value, kind, name):
         return [_coerce(v, item, f"{name}[{i}]") for i, v in enumerate(value)]
     if kind is int and isinstance(value, bool) or not isinstance(value, kind):
         raise ConfigError(f"config key '{name}' must be {kind.__name__}, got {value!r}")
+    if kind is float and not math.isfinite(value):  # .nan / .inf are valid YAML floats
+        raise ConfigError(f"config key '{name}' is {value}; give a finite number")
     return value
 
 
@@ -232,6 +235,9 @@ def _check_consistency(config):
 
 def from_dict(data, overrides=()):
     """Defaults <- data <- overrides, validated into a Config."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"a config must be a mapping of sections (model, data, train, "
+                          f"optimizer, output), not {type(data).__name__}")
     merged = _merge(Config().to_dict(), data)
     return _check_consistency(_build(Config, apply_overrides(merged, overrides)))
 

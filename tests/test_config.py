@@ -55,6 +55,8 @@ def test_resolved_config_round_trips_through_yaml(tmp_path):
     ("train.epochs", "must look like section.key=value"),
     ("=3", "must look like section.key=value"),
     ("train.epochs=[1", "not valid YAML"),
+    ("optimizer.learning_rate=.nan", "'optimizer.learning_rate' is nan; give a finite number"),
+    ("data.std=.inf", "'data.std' is inf; give a finite number"),
 ])
 def test_bad_overrides_name_the_problem(override, message):
     with pytest.raises(ConfigError, match=None) as err:
@@ -80,6 +82,11 @@ def test_bad_files_name_the_problem(tmp_path, text, message):
     with pytest.raises(ConfigError) as err:
         load_config(str(path))
     assert message in str(err.value)
+
+
+def test_a_config_that_is_not_a_mapping_is_refused():
+    with pytest.raises(ConfigError, match="must be a mapping of sections"):
+        from_dict(["model", "lenet"])
 
 
 def test_missing_file():

@@ -24,7 +24,7 @@ def parse_args():
 
 def main():
     args = parse_args()
-    from paddle_mnist import checkpoint, config, engine, report
+    from paddle_mnist import checkpoint, config
 
     resume = checkpoint.load_checkpoint(args.resume) if args.resume else None
     if resume:
@@ -33,6 +33,8 @@ def main():
         cfg = config.from_dict(resume.meta["config"], args.overrides)
     else:
         cfg = config.load_config(args.config, args.overrides)
+    from paddle_mnist import engine, report  # paddle takes seconds to import: after the checks
+
     result = engine.train(cfg, resume=resume)
     print(report.train_summary(result))
 

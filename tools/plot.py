@@ -20,7 +20,7 @@ def parse_args():
                              "log folder (every run below it); default: logs")
     parser.add_argument("-o", "--out", default="curves.png", metavar="PNG",
                         help="image to write (default: curves.png)")
-    parser.add_argument("--title", default="Training curves")
+    parser.add_argument("--title", default="Training curves", help="figure title")
     return parser.parse_args()
 
 

@@ -20,7 +20,8 @@ def parse_args():
                         help="show each image next to its augmented version")
     parser.add_argument("--count", type=int, default=30, help="training images to show")
     parser.add_argument("--seed", type=int, default=0, help="which random images to pick")
-    parser.add_argument("--out", default="data.png", metavar="PNG")
+    parser.add_argument("--out", default="data.png", metavar="PNG",
+                        help="image to write (default: data.png)")
     args = parser.parse_args()
     if not 1 <= args.count <= 200:
         parser.error("--count must be between 1 and 200")

@@ -152,6 +152,7 @@ class EpochRecorder(Callback):
     def __init__(self, state, save, patience):
         super().__init__()
         self.state, self.save, self.patience = state, save, patience
+        self.last_eval = None  # logs of the latest evaluation, the weights' final score
 
     def on_epoch_begin(self, epoch=None, logs=None):
         self.started = time.perf_counter()
@@ -166,6 +167,7 @@ class EpochRecorder(Callback):
         self.train_seconds = time.perf_counter() - self.started
 
     def on_eval_end(self, logs=None):
+        self.last_eval = dict(logs)
         state = self.state
         state.epochs_done += 1
         state.steps_done += self.steps

@@ -74,7 +74,9 @@ def datasets(config, splits):
 def prepare(model, config, steps_per_epoch, lr_multiplier=1.0):
     optimizer, by_step = build_optimizer(config.optimizer, model.parameters(), steps_per_epoch,
                                          config.train.epochs, lr_multiplier)
-    model.prepare(optimizer, paddle.nn.CrossEntropyLoss(), paddle.metric.Accuracy())
+    # WholeSetLoss too, so that an epoch's evaluation on the test set is the final score
+    model.prepare(optimizer, paddle.nn.CrossEntropyLoss(),
+                  [paddle.metric.Accuracy(), WholeSetLoss()])
     return optimizer, by_step
 
 
@@ -183,8 +185,8 @@ def train(config, resume=None, network=None, state=None, lr_multiplier=None, sou
 
     logger = RunLogger(state)
     stopper = StopOnInterrupt(state)
-    callbacks = [DivergenceGuard(state, prefix),
-                 EpochRecorder(state, save, config.train.early_stopping_patience),
+    recorder = EpochRecorder(state, save, config.train.early_stopping_patience)
+    callbacks = [DivergenceGuard(state, prefix), recorder,
                  paddle.callbacks.LRScheduler(by_step=by_step, by_epoch=not by_step)]
     if is_main_process():
         callbacks.append(logger)
@@ -205,7 +207,13 @@ def train(config, resume=None, network=None, state=None, lr_multiplier=None, sou
         finally:
             stopper.restore()
             logger.close()
-        test = evaluate_model(model, data["test"], config.train.eval_batch_size)
+        if eval_split == "test" and recorder.last_eval:
+            # fit's last evaluation already scored these weights on the test set
+            test = {"acc": float(recorder.last_eval["acc"]),
+                    "loss": float(recorder.last_eval["whole_set_loss"]),
+                    "samples": len(data["test"])}
+        else:
+            test = evaluate_model(model, data["test"], config.train.eval_batch_size)
         # what each rank really trained on in this leg (a collective: every rank calls it)
         spread["samples_per_rank"] = distributed.gather_ints(loader.samples_seen)
         if nranks > 1 and is_main_process():

@@ -33,6 +33,10 @@ EXPECTED_PARAMETERS = {
     "mlp_small": linear(784, 128) + linear(128, 10),
     "cnn": conv(1, 32, 3) + conv(32, 64, 3) + linear(9216, 128) + linear(128, 10),
 }
+EXPECTED_PARAMETERS["fast_cnn"] = conv(1, 16, 3) + conv(16, 32, 3) + linear(32 * 49, 10)
+EXPECTED_PARAMETERS["bn_cnn"] = (conv(1, 16, 3) - 16 + batch_norm(16) + conv(16, 32, 3) - 32
+                                 + batch_norm(32) + conv(32, 64, 3) - 64 + batch_norm(64)
+                                 + linear(576, 128) - 128 + batch_norm(128) + linear(128, 10))
 EXPECTED_PARAMETERS["lenet_sequential"] = EXPECTED_PARAMETERS["lenet"]
 EXPECTED_PARAMETERS["lenet_layer"] = EXPECTED_PARAMETERS["lenet"]
 

@@ -10,6 +10,6 @@ from paddle_mnist.models.registry import (
     model_names,
     register_model,
 )
-from paddle_mnist.models import cnn, lenet, mlp, two_scale  # noqa: F401  (registers the nets)
+from paddle_mnist.models import cnn, fast_cnn, lenet, mlp, two_scale  # noqa: F401  (registers)
 
 __all__ = ["create_model", "model_input_size", "model_names", "register_model"]

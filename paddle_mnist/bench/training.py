@@ -1,0 +1,159 @@
+"""Training throughput of a config through the toolkit's own training path.
+
+`tools/train.py` trains through `engine.train`: the config's network in a
+`paddle.Model` (`engine.build_model`), `engine.prepare` (optimizer, loss,
+Accuracy metric), the in-memory `BatchLoader` and `Model.fit` with the
+learning-rate callback. This module runs exactly those pieces, minus the
+evaluation and checkpoint saving that happen between epochs, and times the
+steps with a callback, so the figure includes the data pipeline, hapi's
+per-step bookkeeping and the metric, as a user's run does.
+
+Under `paddle.distributed.launch` each rank trains on its shard with the
+config's (per-rank) batch, as `tools/train.py` does; images/s then counts
+the images of all ranks.
+"""
+
+import math
+
+import paddle
+
+from .. import engine
+from ..config import from_dict
+from ..data import BatchLoader, load_splits
+from ..errors import ConfigError
+from .machine import Windows
+
+PATH = "engine.build_model/prepare + BatchLoader + paddle.Model.fit (tools/train.py's path)"
+
+
+class _Ticker(paddle.callbacks.Callback):
+    """Marks the end of every training step (optimizer step and metric update done)."""
+
+    def __init__(self, windows):
+        super().__init__()
+        self.windows = windows
+
+    def on_train_begin(self, logs=None):
+        self.windows.begin()
+
+    def on_train_batch_end(self, step, logs=None):
+        self.windows.tick()
+
+
+def check_plan(steps, warmup, windows):
+    if steps < 1:
+        raise ConfigError(f"--steps must be at least 1, got {steps}")
+    if warmup < 0:
+        raise ConfigError(f"--warmup must be 0 or more, got {warmup}")
+    if not 1 <= windows <= steps:
+        raise ConfigError(f"--windows must be between 1 and --steps ({steps}), got {windows}")
+
+
+def with_batch(config, batch_size):
+    """The config with train.batch_size replaced (checked like a -o override)."""
+    return from_dict(config.to_dict(), [f"train.batch_size={batch_size}"])
+
+
+def measure_paddle(config, splits=None, steps=200, warmup=20, windows=5, callbacks=()):
+    """Images/s of `config` (at its train.batch_size) through Model.fit; see `Windows`.
+
+    `callbacks` are added after the timing one (the profiler uses this).
+    """
+    check_plan(steps, warmup, windows)
+    engine.select_device(config.train.device)
+    engine.seed_everything(config.train.seed)
+    splits = splits or load_splits(config.data, config.train.seed)
+    data = engine.datasets(config, splits)
+    ranks = paddle.distributed.get_world_size()
+    model = engine.build_model(config)
+    loader = BatchLoader(data["train"], config.train.batch_size, seed=config.train.seed,
+                         augment=config.data.augment)
+    lr_multiplier = ranks if config.train.scale_lr_with_ranks else 1.0
+    _, by_step = engine.prepare(model, config, len(loader), lr_multiplier)
+    clock = Windows(warmup, windows, steps // windows, config.train.batch_size * ranks)
+    model.fit(loader, epochs=math.ceil(clock.total_steps / len(loader)),
+              num_iters=clock.total_steps, verbose=0,
+              callbacks=[_Ticker(clock),
+                         paddle.callbacks.LRScheduler(by_step=by_step, by_epoch=not by_step),
+                         *callbacks])
+    return dict(framework="paddle", path=PATH, model=config.model.name,
+                optimizer=config.optimizer.name, batch=config.train.batch_size,
+                ranks=ranks, global_batch=config.train.batch_size * ranks,
+                threads=paddle.get_flags(["FLAGS_paddle_num_threads"])["FLAGS_paddle_num_threads"],
+                augment=bool(config.data.augment and config.data.augment.enabled),
+                **clock.summary())
+
+
+def run(config, batch_sizes, steps=200, warmup=20, windows=5, compare_torch=False,
+        profile=False):
+    """{'machine', 'config', 'results': [rows], 'ratios': [...], 'profile'} per batch size.
+
+    All paddle rows are measured before PyTorch is imported, so their peak
+    memory is paddle's alone. Ratios are given against PyTorch on one thread
+    and at its default thread count. `profile` adds a per-op profile of
+    paddle at the first batch size, from a separate run after the timed ones.
+    """
+    from . import machine
+
+    reference = None
+    if compare_torch:
+        from . import torch_reference
+
+        reference = torch_reference.load(config)  # fails early, before any timing
+    configs = [with_batch(config, batch) for batch in batch_sizes]
+    splits = load_splits(config.data, config.train.seed)
+    report = {"machine": machine.describe(), "config": config.to_dict(), "results": []}
+    for each in configs:
+        report["results"].append(measure_paddle(each, splits, steps, warmup, windows))
+    if reference is not None:
+        report["machine"]["torch_version"] = reference.version
+        for each in configs:
+            for threads in reference.thread_counts():
+                report["results"].append(
+                    reference.measure(each, splits["train"], threads, steps, warmup, windows))
+        report["ratios"] = ratios(report["results"])
+    if profile:
+        from .profile import profile_paddle
+
+        report["profile"] = profile_paddle(configs[0], splits, steps, warmup)
+    report["machine"]["load_average_after"] = machine.load_average()
+    return report
+
+
+def ratios(rows):
+    """Paddle images/s over PyTorch's, per batch, against each torch thread count."""
+    paddle_rows = {r["batch"]: r for r in rows if r["framework"] == "paddle"}
+    found = []
+    for row in rows:
+        if row["framework"] == "torch" and row["batch"] in paddle_rows:
+            ours = paddle_rows[row["batch"]]
+            found.append({"batch": row["batch"], "torch_threads": row["threads"],
+                          "torch_default_threads": row["default_threads"],
+                          "paddle_over_torch": round(ours["images_per_s"] / row["images_per_s"], 2)})
+    return found
+
+
+def table(report):
+    """The report as a plain-text table, one row per measurement."""
+    header = ("framework", "batch", "ranks", "threads", "img/s", "min", "max", "cpu/wall",
+              "peak MB")
+    lines = [[r["framework"], r["global_batch"], r["ranks"], r["threads"],
+              f"{r['images_per_s']:.0f}", f"{r['min_images_per_s']:.0f}",
+              f"{r['max_images_per_s']:.0f}", f"{r['cpu_per_wall']:.2f}", f"{r['peak_rss_mb']:.0f}"]
+             for r in report["results"]]
+    widths = [max(len(str(c)) for c in column) for column in zip(header, *lines)]
+    text = ["  ".join(str(c).rjust(w) for c, w in zip(line, widths)) for line in [header] + lines]
+    info = report["machine"]
+    text.insert(0, f"{info['cpu_model']}, {info['logical_cpus']} logical CPUs, paddle "
+                   f"{info['paddle_version']} on {info['device']}, load average "
+                   f"{info['load_average']} before, {info['load_average_after']} after")
+    for ratio in report.get("ratios", []):
+        which = "default" if ratio["torch_threads"] == ratio["torch_default_threads"] else "set"
+        threads = f"{ratio['torch_threads']} thread" + ("s" if ratio["torch_threads"] > 1 else "")
+        text.append(f"batch {ratio['batch']}: paddle / torch ({threads}, {which}) = "
+                    f"{ratio['paddle_over_torch']:.2f}x")
+    if "profile" in report:
+        from .profile import table as profile_table
+
+        text.append(profile_table(report["profile"]))
+    return "\n".join(text)

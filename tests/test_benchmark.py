@@ -1,0 +1,89 @@
+"""tools/benchmark.py train on real MNIST: the report's fields and its errors.
+
+No timing is asserted (timings depend on the machine and its load); what is
+checked is that the figures are measured, consistent and sane.
+"""
+
+import json
+
+import pytest
+
+from conftest import REPO, run_tool
+
+LENET = REPO / "configs" / "lenet.yml"
+SHORT = ("--steps", "6", "--warmup", "2", "--windows", "3")
+
+
+def benchmark(*args, cwd, data_root, check=True):
+    return run_tool("benchmark.py", "train", "-c", LENET, *SHORT, *args, cwd=cwd,
+                    data_root=data_root, check=check)
+
+
+def test_train_reports_measured_throughput_as_json(tmp_path, mnist_root):
+    proc = benchmark("--batch-sizes", "32,64", "--json", cwd=tmp_path, data_root=mnist_root)
+    report = json.loads(proc.stdout)
+    machine = report["machine"]
+    assert machine["logical_cpus"] >= 1 and machine["cpu_model"]
+    assert len(machine["load_average"]) == 3 and len(machine["load_average_after"]) == 3
+    assert machine["paddle_version"].startswith("3.") and machine["device"] == "cpu"
+    assert report["config"]["model"]["name"] == "lenet"
+    rows = report["results"]
+    assert [(r["framework"], r["batch"], r["global_batch"], r["ranks"]) for r in rows] == \
+        [("paddle", 32, 32, 1), ("paddle", 64, 64, 1)]
+    for row in rows:
+        assert 0 < row["min_images_per_s"] <= row["images_per_s"] <= row["max_images_per_s"]
+        assert row["windows"] == 3 and row["steps_per_window"] == 2 and row["warmup_steps"] == 2
+        assert row["threads"] >= 1 and 0 < row["cpu_per_wall"] < 4
+        assert row["peak_rss_mb"] > 50
+        assert row["model"] == "lenet" and row["optimizer"] == "adam"
+    assert "ratios" not in report and "profile" not in report
+    assert not list(tmp_path.iterdir()), "a benchmark writes no checkpoints or logs"
+
+
+def test_train_table_and_profile(tmp_path, mnist_root):
+    proc = benchmark("-o", "model.name=lenet_layer", "--profile", cwd=tmp_path,
+                     data_root=mnist_root)
+    lines = proc.stdout.splitlines()
+    assert "logical CPUs" in lines[0] and "load average" in lines[0]
+    assert lines[1].split()[:5] == ["framework", "batch", "ranks", "threads", "img/s"]
+    assert lines[2].split()[:3] == ["paddle", "64", "1"]
+    assert "profile of lenet_layer at batch 64" in proc.stdout
+    ops = [line.split()[0] for line in lines[5:]]
+    assert "conv2d" in ops and any(op.startswith("Global_Conv2dGradNode") for op in ops)
+
+
+def test_compare_torch_gives_ratios_for_each_thread_count(tmp_path, mnist_root):
+    torch = pytest.importorskip("torch")
+    proc = benchmark("--compare-torch", "--json", cwd=tmp_path, data_root=mnist_root)
+    report = json.loads(proc.stdout)
+    torch_rows = [r for r in report["results"] if r["framework"] == "torch"]
+    threads = sorted({1, torch.get_num_threads()})
+    assert [r["threads"] for r in torch_rows] == threads
+    assert all(r["images_per_s"] > 0 and r["batch"] == 64 for r in torch_rows)
+    assert report["machine"]["torch_version"] == torch.__version__
+    paddle_rate = report["results"][0]["images_per_s"]
+    for ratio, row in zip(report["ratios"], torch_rows):
+        assert ratio["torch_threads"] == row["threads"]
+        assert ratio["paddle_over_torch"] == pytest.approx(paddle_rate / row["images_per_s"],
+                                                           rel=0.01)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-o", "train.no_such_key=1"], "no_such_key"),
+    (["--steps", "0"], "--steps must be at least 1"),
+    (["--windows", "9"], "--windows must be between 1 and --steps"),
+    (["--batch-sizes", "64,x"], "expected positive integers"),
+    (["--compare-torch", "-o", "model.name=mlp"], "PyTorch twin of LeNet only"),
+])
+def test_bad_input_is_one_line_exit_2(tmp_path, mnist_root, args, message):
+    proc = benchmark(*args, cwd=tmp_path, data_root=mnist_root, check=False)
+    assert proc.returncode == 2, proc.stderr
+    error_lines = [line for line in proc.stderr.splitlines() if "error" in line]
+    assert len(error_lines) == 1 and message in error_lines[0], proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_infer_refuses_bad_counts_before_loading_anything(tmp_path):
+    proc = run_tool("benchmark.py", "infer", "--model", "nowhere/mnist", "--big-batch", "0",
+                    cwd=tmp_path, check=False)
+    assert proc.returncode == 2 and "--big-batch must be at least 1" in proc.stderr

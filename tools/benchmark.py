@@ -84,6 +84,9 @@ def infer(args):
         return
     print(f"{'backend':>10}  {'batch':>5}  {'p50 us':>8}  {'p99 us':>8}  {'images/s':>10}")
     for row in rows:
+        if row.get("skipped"):  # a backend that cannot run here says why
+            print(f"{row['backend']:>10}  skipped: {row['skipped']}")
+            continue
         print(f"{row['backend']:>10}  {row['batch']:>5}  {row['p50_us']:>8.1f}  "
               f"{row['p99_us']:>8.1f}  {row['images_per_s']:>10.0f}")
 

@@ -106,31 +106,71 @@ class Predictor:
 
 
 class PaddlePredictor(Predictor):
-    """Paddle Inference on `<prefix>.json` + `<prefix>.pdiparams` (zero-copy handles)."""
+    """Paddle Inference on `<prefix>.json` + `<prefix>.pdiparams`.
 
-    def __init__(self, prefix, spec=None, *, threads=1, ir_optim=True, mkldnn=True):
+    Measured on one Zen 4 core (docs/performance.md): oneDNN kernels are the
+    fastest from two images up (about 3x paddle's plain CPU kernels at batch
+    256) but each oneDNN op costs ~18 us of dispatch, so a single image is
+    about 2x slower with them. With `mkldnn="auto"` (the default) the predictor
+    holds two Paddle predictors (~50 ms to build both) and sends calls of fewer
+    than `ONEDNN_FROM` images to the one without oneDNN; True or False uses one
+    kind for every call.
+    """
+
+    ONEDNN_FROM = 2
+
+    def __init__(self, prefix, spec=None, *, threads=1, ir_optim=True, mkldnn="auto"):
         super().__init__(spec or read_spec(prefix))
-        model, params = (check_model_file(prefix, s, self.spec) for s in MODEL_SUFFIXES["paddle"])
+        files = [check_model_file(prefix, s, self.spec) for s in MODEL_SUFFIXES["paddle"]]
+        options = dict(threads=threads, ir_optim=ir_optim, size=self.spec["input_size"])
+        self.large = _PaddleSession(*files, onednn=bool(mkldnn), **options)
+        self.small = _PaddleSession(*files, onednn=False, **options) \
+            if mkldnn == "auto" else self.large
+        self.lock = threading.Lock()
+
+    def run(self, batch):
+        session = self.small if len(batch) < self.ONEDNN_FROM else self.large
+        with self.lock:
+            return session.run(np.ascontiguousarray(batch))
+
+
+class _PaddleSession:
+    """One Paddle Inference predictor, run through its input/output handles
+    (ZeroCopyRun: no feed/fetch ops), the handles looked up once."""
+
+    # The executor frees each intermediate tensor by handing it to a collector
+    # thread as soon as it is dead; for a net this small that hand-off (a
+    # thread wake-up per tensor) costs more than the ops. A threshold lets the
+    # garbage pile up to this many GB and be freed in one hand-off. Paddle reads
+    # the flag once, when the executor builds its collector on the first run.
+    GARBAGE_GB = 0.01
+
+    def __init__(self, model, params, *, onednn, threads, ir_optim, size):
         config = inference.Config(model, params)
         config.disable_gpu()
         config.disable_glog_info()
         config.set_cpu_math_library_num_threads(threads)
         config.switch_ir_optim(ir_optim)
-        if mkldnn:
+        if onednn:
             config.enable_mkldnn()
         else:
             config.disable_mkldnn()
         self.predictor = inference.create_predictor(config)
         self.input = self.predictor.get_input_handle(self.predictor.get_input_names()[0])
         self.output = self.predictor.get_output_handle(self.predictor.get_output_names()[0])
-        self.lock = threading.Lock()
+        flag = "FLAGS_eager_delete_tensor_gb"
+        previous = paddle.get_flags([flag])[flag]
+        paddle.set_flags({flag: self.GARBAGE_GB})
+        try:
+            self.run(np.zeros([1, 1, size, size], np.float32))
+        finally:
+            paddle.set_flags({flag: previous})
 
     def run(self, batch):
-        with self.lock:
-            self.input.reshape(batch.shape)
-            self.input.copy_from_cpu(np.ascontiguousarray(batch))
-            self.predictor.run()
-            return self.output.copy_to_cpu()
+        self.input.reshape(batch.shape)
+        self.input.copy_from_cpu(batch)
+        self.predictor.run()
+        return self.output.copy_to_cpu()
 
 
 class OnnxPredictor(Predictor):

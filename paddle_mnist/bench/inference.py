@@ -1,0 +1,168 @@
+"""Latency and throughput of one exported model on each predictor backend.
+
+`tools/benchmark.py infer` calls `measure_inference`. It times exactly what
+`tools/predict.py` and the web server run: `Predictor.run` of
+`paddle_mnist.inference` on an already normalised float32 batch (the uint8 ->
+float preprocessing is the same numpy code for every backend, so it is left
+out). Backends: Paddle Inference and ONNX Runtime on the exported files, and
+the dygraph network of the checkpoint the export came from (its prefix is in
+the export's `.preprocess.json`), when that checkpoint is still there.
+
+On a shared machine the load changes from second to second, so the backends
+are timed interleaved (a slice of calls each, round after round) and every
+call's time is kept: p50/p99 come from all calls of a backend together.
+Python's garbage collector is paused while timing, as `timeit` does, so a
+collection triggered by unrelated objects is not charged to one call.
+"""
+
+import gc
+import os
+import time
+
+import numpy as np
+
+from .. import inference
+from ..data import to_input
+from ..errors import ExportError
+
+ROUNDS = 5          # interleaved slices per measurement
+WARMUP_CALLS = 50   # untimed batch-1 calls per backend before timing
+REFERENCE_IMAGES = 64
+
+
+def measure_inference(prefix, batch1_calls=2000, big_batch=256, big_batch_calls=50):
+    """Rows {backend, batch, p50_us, p99_us, images_per_s, ...} for batch 1 and `big_batch`.
+
+    A backend that cannot run here gets one row with `skipped` saying why and
+    no timings. `max_abs_diff_vs_onnx` is the largest logit difference from
+    ONNX Runtime on the same images (0 for ONNX itself).
+    """
+    prefix = inference.model_prefix(prefix)
+    spec = inference.read_spec(prefix)
+    predictors, skipped = _open_backends(prefix, spec)
+    size = spec["input_size"]
+    rng = np.random.default_rng(0)  # timings do not depend on pixel values
+    images = rng.integers(0, 256, (max(big_batch, REFERENCE_IMAGES), size, size), np.uint8)
+    batch = to_input(images, size, spec["mean"], spec["std"])
+    single, big = batch[:1], batch[:big_batch]
+
+    for predictor in predictors.values():
+        for _ in range(WARMUP_CALLS):
+            predictor.run(single)
+        predictor.run(big)
+    logits = {name: np.asarray(p.run(batch[:REFERENCE_IMAGES]), np.float32)
+              for name, p in predictors.items()}
+    reference = logits.get("onnx")
+
+    rows = []
+    for batch_size, data, calls in ((1, single, batch1_calls), (big_batch, big, big_batch_calls)):
+        times = _interleaved(predictors, data, calls)
+        onnx_p50 = np.percentile(times["onnx"], 50) if "onnx" in times else None
+        for name, spent in times.items():
+            p50, p99 = np.percentile(spent, 50), np.percentile(spent, 99)
+            row = {"backend": name, "batch": batch_size, "p50_us": round(p50, 1),
+                   "p99_us": round(p99, 1), "images_per_s": round(batch_size * 1e6 / p50, 1),
+                   "calls": len(spent)}
+            if onnx_p50:
+                row["p50_vs_onnx"] = round(p50 / onnx_p50, 2)
+            if reference is not None:
+                row["max_abs_diff_vs_onnx"] = float(np.abs(logits[name] - reference).max())
+            if name == "paddle" and batch_size == 1:
+                row["breakdown_us"] = paddle_call_breakdown(predictors["paddle"], single, calls)
+            rows.append(row)
+    rows += [{"backend": name, "batch": None, "p50_us": None, "p99_us": None,
+              "images_per_s": None, "skipped": reason} for name, reason in skipped.items()]
+    return rows
+
+
+def _open_backends(prefix, spec):
+    """{name: Predictor} for every backend that can run, and {name: why not}."""
+    predictors, skipped = {}, {}
+    checkpoint = spec.get("source")
+    if checkpoint and os.path.isfile(checkpoint + ".meta.json"):
+        predictors["dygraph"] = inference.DygraphPredictor(checkpoint)
+    else:
+        skipped["dygraph"] = (f"checkpoint {checkpoint}.meta.json (named in "
+                              f"{prefix + inference.SPEC_SUFFIX}) not found from "
+                              f"{os.getcwd()}; run from the folder the export was made in")
+    predictors["paddle"] = inference.PaddlePredictor(prefix, spec)
+    try:
+        predictors["onnx"] = inference.OnnxPredictor(prefix, spec)
+    except ExportError as err:
+        skipped["onnx"] = str(err)
+    return predictors, skipped
+
+
+def _interleaved(predictors, data, calls):
+    """{name: per-call times in microseconds}, backends taking turns in ROUNDS slices."""
+    times = {name: [] for name in predictors}
+    slices = [calls // ROUNDS + (i < calls % ROUNDS) for i in range(ROUNDS)]
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for count in slices:
+            for name, predictor in predictors.items():
+                times[name] += _time_calls(predictor.run, data, count)
+    finally:
+        if collecting:
+            gc.enable()
+    return {name: np.array(spent) for name, spent in times.items()}
+
+
+def _time_calls(function, data, count):
+    clock = time.perf_counter_ns
+    spent = []
+    for _ in range(count):
+        start = clock()
+        function(data)
+        spent.append((clock() - start) / 1e3)
+    return spent
+
+
+def paddle_call_breakdown(predictor, single, calls):
+    """Median microseconds of each step of one batch-1 `PaddlePredictor.run`.
+
+    `predictor_run` is Paddle's C++ executor alone (`predictor.run()` with the
+    input already in place); `handles` is setting the input shape, copying the
+    input in and the logits out; `wrapper` is the rest of the Python method
+    (lock, batch-size dispatch, contiguity check).
+    """
+    session = predictor.small
+    session.run(single)
+    steps = {
+        "handles": lambda _: (session.input.reshape(single.shape),
+                              session.input.copy_from_cpu(single),
+                              session.output.copy_to_cpu()),
+        "predictor_run": lambda _: session.predictor.run(),
+        "whole_call": predictor.run,
+    }
+    times = _interleaved({name: _Call(step) for name, step in steps.items()}, single, calls)
+    medians = {name: round(float(np.median(spent)), 1) for name, spent in times.items()}
+    medians["wrapper"] = round(medians["whole_call"] - medians["handles"]
+                               - medians["predictor_run"], 1)
+    return medians
+
+
+def table(rows):
+    """The rows as a text table, skipped backends and the Paddle call breakdown below it."""
+    lines = [f"{'backend':>8}  {'batch':>5}  {'p50 us':>9}  {'p99 us':>9}  {'images/s':>9}  "
+             f"{'p50 vs onnx':>11}"]
+    for row in rows:
+        if "skipped" not in row:
+            ratio = f"{row['p50_vs_onnx']:.2f}x" if "p50_vs_onnx" in row else "-"
+            lines.append(f"{row['backend']:>8}  {row['batch']:>5}  {row['p50_us']:>9.1f}  "
+                         f"{row['p99_us']:>9.1f}  {row['images_per_s']:>9.0f}  {ratio:>11}")
+    for row in rows:
+        if "breakdown_us" in row:
+            parts = ", ".join(f"{k} {v:.1f}" for k, v in row["breakdown_us"].items())
+            lines.append(f"paddle batch-1 call, median us: {parts}")
+        if "skipped" in row:
+            lines.append(f"{row['backend']}: skipped, {row['skipped']}")
+    return "\n".join(lines)
+
+
+class _Call:
+    """Gives a bare function the `.run(batch)` shape `_interleaved` times."""
+
+    def __init__(self, function):
+        self.run = function

@@ -114,10 +114,13 @@ class PaddlePredictor(Predictor):
     about 2x slower with them. With `mkldnn="auto"` (the default) the predictor
     holds two Paddle predictors (~50 ms to build both) and sends calls of fewer
     than `ONEDNN_FROM` images to the one without oneDNN; True or False uses one
-    kind for every call.
+    kind for every call. Batches above `CHUNK` images run `CHUNK` at a time:
+    256 images in two calls of 128 came out 2-30% faster than in one (oneDNN's
+    first convolution costs more per image on the larger batch).
     """
 
     ONEDNN_FROM = 2
+    CHUNK = 128
 
     def __init__(self, prefix, spec=None, *, threads=1, ir_optim=True, mkldnn="auto"):
         super().__init__(spec or read_spec(prefix))
@@ -131,7 +134,10 @@ class PaddlePredictor(Predictor):
     def run(self, batch):
         session = self.small if len(batch) < self.ONEDNN_FROM else self.large
         with self.lock:
-            return session.run(np.ascontiguousarray(batch))
+            if len(batch) <= self.CHUNK:
+                return session.run(np.ascontiguousarray(batch))
+            return np.concatenate([session.run(np.ascontiguousarray(batch[i:i + self.CHUNK]))
+                                   for i in range(0, len(batch), self.CHUNK)])
 
 
 class _PaddleSession:

@@ -90,6 +90,8 @@ def test_benchmark_tool_reports_each_backend(exported):
     proc = run_tool("benchmark.py", "infer", "--model", "inference/mnist", "--batch1-calls",
                     "20", "--big-batch", "8", "--big-batch-calls", "4", "--json",
                     cwd=exported)
-    rows = json.loads(proc.stdout)["results"]
+    report = json.loads(proc.stdout)
+    rows = report["results"]
     assert {r["backend"] for r in rows} == BACKENDS
+    assert {"cpu_model", "load_average", "load_average_after"} <= set(report["machine"])
     assert all(r["p50_us"] > 0 for r in rows)

@@ -75,20 +75,22 @@ def infer(args):
     for flag in ("batch1_calls", "big_batch", "big_batch_calls"):
         if getattr(args, flag) < 1:
             raise ConfigError(f"--{flag.replace('_', '-')} must be at least 1")
-    from paddle_mnist.bench.inference import measure_inference
+    from paddle_mnist.bench import machine
+    from paddle_mnist.bench.inference import measure_inference, table
 
+    before = machine.describe()
     rows = measure_inference(args.model, args.batch1_calls, args.big_batch,
                              args.big_batch_calls)
+    report = {"model": args.model, "results": rows,
+              "machine": dict(before, load_average_after=machine.load_average())}
     if args.json:
-        print(json.dumps({"model": args.model, "results": rows}, indent=2))
+        print(json.dumps(report, indent=2))
         return
-    print(f"{'backend':>10}  {'batch':>5}  {'p50 us':>8}  {'p99 us':>8}  {'images/s':>10}")
-    for row in rows:
-        if row.get("skipped"):  # a backend that cannot run here says why
-            print(f"{row['backend']:>10}  skipped: {row['skipped']}")
-            continue
-        print(f"{row['backend']:>10}  {row['batch']:>5}  {row['p50_us']:>8.1f}  "
-              f"{row['p99_us']:>8.1f}  {row['images_per_s']:>10.0f}")
+    info = report["machine"]
+    print(f"{info['cpu_model']}, {info['logical_cpus']} logical CPUs, paddle "
+          f"{info['paddle_version']}, load average {info['load_average']} before, "
+          f"{info['load_average_after']} after")
+    print(table(rows))
 
 
 def main():

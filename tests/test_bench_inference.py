@@ -46,6 +46,10 @@ def test_every_backend_is_timed_at_batch_1_and_the_big_batch(exported, monkeypat
     breakdown = breakdown["breakdown_us"]
     assert {"handles", "predictor_run", "whole_call", "wrapper"} <= set(breakdown)
     assert 0 < breakdown["predictor_run"] < breakdown["whole_call"]
+    for row in (r for r in rows if r["backend"] == "paddle"):
+        ops = {op["op"]: op for op in row["op_profile"]["ops"]}
+        convs = [op for name, op in ops.items() if name.endswith("conv2d")]
+        assert convs and all(0 < op["min_us"] <= op["us_per_call"] for op in convs), ops
 
 
 def test_missing_checkpoint_or_onnx_file_gives_a_skipped_row(exported, tmp_path, mnist_root,

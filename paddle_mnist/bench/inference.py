@@ -15,7 +15,9 @@ Python's garbage collector is paused while timing, as `timeit` does, so a
 collection triggered by unrelated objects is not charged to one call.
 """
 
+import contextlib
 import gc
+import io
 import os
 import time
 
@@ -28,6 +30,7 @@ from ..errors import ExportError
 ROUNDS = 5          # interleaved slices per measurement
 WARMUP_CALLS = 50   # untimed batch-1 calls per backend before timing
 REFERENCE_IMAGES = 64
+PROFILE_CALLS = 1000  # at most this many calls under paddle.profiler per batch size
 
 
 def measure_inference(prefix, batch1_calls=2000, big_batch=256, big_batch_calls=50):
@@ -67,8 +70,11 @@ def measure_inference(prefix, batch1_calls=2000, big_batch=256, big_batch_calls=
                 row["p50_vs_onnx"] = round(p50 / onnx_p50, 2)
             if reference is not None:
                 row["max_abs_diff_vs_onnx"] = float(np.abs(logits[name] - reference).max())
-            if name == "paddle" and batch_size == 1:
-                row["breakdown_us"] = paddle_call_breakdown(predictors["paddle"], single, calls)
+            if name == "paddle":
+                if batch_size == 1:
+                    row["breakdown_us"] = paddle_call_breakdown(predictors["paddle"], data, calls)
+                row["op_profile"] = paddle_op_profile(predictors["paddle"], data,
+                                                      min(calls, PROFILE_CALLS))
             rows.append(row)
     rows += [{"backend": name, "batch": None, "p50_us": None, "p99_us": None,
               "images_per_s": None, "skipped": reason} for name, reason in skipped.items()]
@@ -143,6 +149,37 @@ def paddle_call_breakdown(predictor, single, calls):
     return medians
 
 
+def paddle_op_profile(predictor, data, calls, top=8):
+    """Where a `PaddlePredictor.run` call's time goes, per operator, from paddle.profiler.
+
+    The executor records every op it runs; `us_per_call` is an op's CPU time
+    per call summed over its instances, `min_us` its fastest single instance
+    (what it costs when nothing else competes for the core). Recording slows
+    calls down, so these calls are separate from the timed ones; `outside_ops_us`
+    is the rest of a call under the profiler (executor, handles, Python).
+    """
+    import paddle.profiler as profiler
+    from paddle.profiler.profiler_statistic import StatisticData
+
+    prof = profiler.Profiler(targets=[profiler.ProfilerTarget.CPU],
+                             on_trace_ready=lambda _: None, timer_only=False)
+    prof.start()
+    start = time.perf_counter()
+    for _ in range(calls):
+        predictor.run(data)
+    call_us = (time.perf_counter() - start) * 1e6 / calls
+    with contextlib.redirect_stdout(io.StringIO()):  # its own summary; --json wants none
+        prof.stop()
+    result = prof.profiler_result
+    items = StatisticData(result.get_data(), result.get_extra_info()).event_summary.items
+    ops = sorted(items.values(), key=lambda item: item.cpu_time, reverse=True)
+    rows = [{"op": item.name, "calls_per_call": round(item.call / calls, 2),
+             "us_per_call": round(item.cpu_time / 1e3 / calls, 1),
+             "min_us": round(item.min_cpu_time / 1e3, 1)} for item in ops]
+    return {"calls": calls, "us_per_call": round(call_us, 1), "ops": rows[:top],
+            "outside_ops_us": round(call_us - sum(row["us_per_call"] for row in rows), 1)}
+
+
 def table(rows):
     """The rows as a text table, skipped backends and the Paddle call breakdown below it."""
     lines = [f"{'backend':>8}  {'batch':>5}  {'p50 us':>9}  {'p99 us':>9}  {'images/s':>9}  "
@@ -156,6 +193,13 @@ def table(rows):
         if "breakdown_us" in row:
             parts = ", ".join(f"{k} {v:.1f}" for k, v in row["breakdown_us"].items())
             lines.append(f"paddle batch-1 call, median us: {parts}")
+        if "op_profile" in row:
+            profile = row["op_profile"]
+            parts = ", ".join(f"{op['op']} x{op['calls_per_call']:g} {op['us_per_call']:.1f} "
+                              f"(min {op['min_us']:.1f})" for op in profile["ops"])
+            lines.append(f"paddle batch-{row['batch']} ops under the profiler "
+                         f"({profile['us_per_call']:.1f} us a call), us per call: {parts}, "
+                         f"outside ops {profile['outside_ops_us']:.1f}")
         if "skipped" in row:
             lines.append(f"{row['backend']}: skipped, {row['skipped']}")
     return "\n".join(lines)

@@ -59,7 +59,7 @@ def measure_inference(prefix, batch1_calls=2000, big_batch=256, big_batch_calls=
 
     rows = []
     for batch_size, data, calls in ((1, single, batch1_calls), (big_batch, big, big_batch_calls)):
-        times = _interleaved(predictors, data, calls)
+        times = time_interleaved(predictors, data, calls)
         onnx_p50 = np.percentile(times["onnx"], 50) if "onnx" in times else None
         for name, spent in times.items():
             p50, p99 = np.percentile(spent, 50), np.percentile(spent, 99)
@@ -99,7 +99,7 @@ def _open_backends(prefix, spec):
     return predictors, skipped
 
 
-def _interleaved(predictors, data, calls):
+def time_interleaved(predictors, data, calls):
     """{name: per-call times in microseconds}, backends taking turns in ROUNDS slices."""
     times = {name: [] for name in predictors}
     slices = [calls // ROUNDS + (i < calls % ROUNDS) for i in range(ROUNDS)]
@@ -142,7 +142,7 @@ def paddle_call_breakdown(predictor, single, calls):
         "predictor_run": lambda _: session.predictor.run(),
         "whole_call": predictor.run,
     }
-    times = _interleaved({name: _Call(step) for name, step in steps.items()}, single, calls)
+    times = time_interleaved({name: _Call(step) for name, step in steps.items()}, single, calls)
     medians = {name: round(float(np.median(spent)), 1) for name, spent in times.items()}
     medians["wrapper"] = round(medians["whole_call"] - medians["handles"]
                                - medians["predictor_run"], 1)
@@ -206,7 +206,7 @@ def table(rows):
 
 
 class _Call:
-    """Gives a bare function the `.run(batch)` shape `_interleaved` times."""
+    """Gives a bare function the `.run(batch)` shape `time_interleaved` times."""
 
     def __init__(self, function):
         self.run = function

@@ -115,7 +115,7 @@ class PaddlePredictor(Predictor):
     holds two Paddle predictors (~50 ms to build both) and sends calls of fewer
     than `ONEDNN_FROM` images to the one without oneDNN; True or False uses one
     kind for every call. Batches above `CHUNK` images run `CHUNK` at a time:
-    256 images in two calls of 128 came out 2-30% faster than in one (oneDNN's
+    256 images in two calls of 128 came out 2-33% faster than in one (oneDNN's
     first convolution costs more per image on the larger batch).
     """
 

@@ -87,3 +87,17 @@ def test_infer_refuses_bad_counts_before_loading_anything(tmp_path):
     proc = run_tool("benchmark.py", "infer", "--model", "nowhere/mnist", "--big-batch", "0",
                     cwd=tmp_path, check=False)
     assert proc.returncode == 2 and "--big-batch must be at least 1" in proc.stderr
+
+
+def test_missing_torch_says_how_to_install_it(monkeypatch):
+    import importlib.util
+
+    from paddle_mnist.bench import torch_reference
+    from paddle_mnist.config import load_config
+    from paddle_mnist.errors import UserError
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "torch" else real_find_spec(name, *a))
+    with pytest.raises(UserError, match=r"pip install -r requirements-bench\.txt"):
+        torch_reference.check(load_config(LENET))

@@ -40,51 +40,65 @@ def describe():
             "paddle_version": paddle.__version__, "device": paddle.device.get_device()}
 
 
+def now():
+    return time.perf_counter(), time.process_time()
+
+
+def summarise(spans, images_per_window, **extra):
+    """Median/min/max images/s over timed windows [((wall, cpu) start, (wall, cpu) end)].
+
+    CPU time over wall time shows how many threads really worked (1.0 = one
+    busy core; less when other processes share the CPUs).
+    """
+    rates = sorted(images_per_window / (end[0] - start[0]) for start, end in spans)
+    wall = sum(end[0] - start[0] for start, end in spans)
+    cpu = sum(end[1] - start[1] for start, end in spans)
+    return {"images_per_s": round(statistics.median(rates), 1),
+            "min_images_per_s": round(rates[0], 1), "max_images_per_s": round(rates[-1], 1),
+            "windows": len(spans), **extra, "cpu_per_wall": round(cpu / wall, 2),
+            "peak_rss_mb": peak_rss_mb()}
+
+
 class Windows:
-    """Throughput over consecutive timed windows after a warm-up.
+    """Times a training loop that reports each finished step, window by window.
 
     `begin()` is called just before the first step and `tick()` once per
-    finished step. The first `warmup` steps are not timed; the next `windows * steps_per_window` are, window by window.
-    The process CPU time over the same span, divided by the wall time, shows
-    how many threads really worked (1.0 = one busy core).
+    finished step. The first `warmup` steps are not timed; then `windows`
+    windows of `steps_per_window` steps are. `between()`, if given, runs
+    after each window but the last, outside any window: that is where other
+    contenders (the PyTorch reference) take their turn, so all of them see
+    the same machine load.
     """
 
-    def __init__(self, warmup, windows, steps_per_window, images_per_step):
+    def __init__(self, warmup, windows, steps_per_window, images_per_step, between=None):
         self.warmup, self.windows, self.per_window = warmup, windows, steps_per_window
-        self.images_per_step = images_per_step
+        self.images_per_step, self.between = images_per_step, between
         self.steps = 0
-        self.marks = []   # (wall, cpu) at the start of each window and the end of the last
+        self.spans = []
+        self._start = None
 
     @property
     def total_steps(self):
         return self.warmup + self.windows * self.per_window
 
-    @property
-    def done(self):
-        return self.steps >= self.total_steps
-
-    def _mark(self):
-        self.marks.append((time.perf_counter(), time.process_time()))
-
     def begin(self):
         if self.warmup == 0:
-            self._mark()
+            self._start = now()
 
     def tick(self):
         self.steps += 1
-        if self.steps >= self.warmup and (self.steps - self.warmup) % self.per_window == 0 \
-                and len(self.marks) <= self.windows:
-            self._mark()
+        if self.steps == self.warmup:
+            self._start = now()
+        elif self._start is not None and (self.steps - self.warmup) % self.per_window == 0:
+            self.spans.append((self._start, now()))
+            self._start = None
+            if len(self.spans) < self.windows:
+                if self.between:
+                    self.between()
+                self._start = now()
 
     def summary(self):
-        if len(self.marks) != self.windows + 1:
-            raise RuntimeError(f"timed {len(self.marks) - 1} of {self.windows} windows")
-        images = self.per_window * self.images_per_step
-        rates = sorted(images / (end[0] - start[0])
-                       for start, end in zip(self.marks, self.marks[1:]))
-        wall = self.marks[-1][0] - self.marks[0][0]
-        cpu = self.marks[-1][1] - self.marks[0][1]
-        return {"images_per_s": round(statistics.median(rates), 1), "min_images_per_s": round(rates[0], 1),
-                "max_images_per_s": round(rates[-1], 1), "windows": self.windows,
-                "steps_per_window": self.per_window, "warmup_steps": self.warmup,
-                "cpu_per_wall": round(cpu / wall, 2), "peak_rss_mb": peak_rss_mb()}
+        if len(self.spans) != self.windows:
+            raise RuntimeError(f"timed {len(self.spans)} of {self.windows} windows")
+        return summarise(self.spans, self.per_window * self.images_per_step,
+                         steps_per_window=self.per_window, warmup_steps=self.warmup)

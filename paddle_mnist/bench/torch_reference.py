@@ -11,11 +11,13 @@ PyTorch is imported here only, and only when a comparison is asked for; it
 is a benchmark dependency (requirements-bench.txt), not the toolkit's.
 """
 
+import importlib.util
+
 import numpy as np
 
 from ..data.transforms import to_input
 from ..errors import ConfigError, UserError
-from .machine import Windows
+from .machine import now, summarise
 
 # registry names that are paddle's LeNet; the reference has only that network
 LENET_NAMES = ("lenet", "lenet_sequential", "lenet_layer")
@@ -51,50 +53,77 @@ class Reference:
         return optim.SGD(parameters, lr=rate, momentum=momentum, weight_decay=decay,
                          nesterov=settings.name == "momentum" and settings.nesterov)
 
-    def measure(self, config, train, threads, steps=200, warmup=20, windows=5):
-        """Images/s of the eager loop at config.train.batch_size on `threads` threads."""
-        torch = self.torch
-        torch.set_num_threads(threads)
+    def trainer(self, config, train, threads):
+        return Trainer(self, config, train, threads)
+
+
+class Trainer:
+    """The eager loop for one config and thread count, run a window at a time."""
+
+    def __init__(self, reference, config, train, threads):
+        torch = self.torch = reference.torch
+        self.threads, self.default_threads = threads, reference.default_threads
+        self.config, self.batch = config, config.train.batch_size
+        torch.manual_seed(config.train.seed)
+        self.images = torch.from_numpy(np.ascontiguousarray(
+            to_input(train[0], 28, config.data.mean, config.data.std)))
+        self.labels = torch.from_numpy(train[1].astype(np.int64))
+        self.network = reference.network()
+        self.network.train()
+        self.optimizer = reference.optimizer(config.optimizer, self.network.parameters())
+        self.loss_fn = torch.nn.CrossEntropyLoss()
+        self.batches = iter(())
+        self.spans = []
+
+    def _next_batch(self):
+        chosen = next(self.batches, None)
+        if chosen is None:  # a new epoch: reshuffle, drop the last partial batch
+            order = self.torch.randperm(len(self.labels))
+            self.batches = iter(order[start:start + self.batch]
+                                for start in range(0, len(order) - self.batch + 1, self.batch))
+            chosen = next(self.batches)
+        return self.images[chosen], self.labels[chosen]
+
+    def run(self, steps):
+        """`steps` training steps on this trainer's thread count; returns (start, end) marks."""
+        self.torch.set_num_threads(self.threads)
         try:
-            torch.manual_seed(config.train.seed)
-            images = torch.from_numpy(np.ascontiguousarray(
-                to_input(train[0], 28, config.data.mean, config.data.std)))
-            labels = torch.from_numpy(train[1].astype(np.int64))
-            network = self.network()
-            optimizer = self.optimizer(config.optimizer, network.parameters())
-            loss_fn = torch.nn.CrossEntropyLoss()
-            batch = config.train.batch_size
-            clock = Windows(warmup, windows, steps // windows, batch)
-            network.train()
-            clock.begin()
-            while not clock.done:
-                order = torch.randperm(len(labels))
-                for start in range(0, len(order) - batch + 1, batch):
-                    chosen = order[start:start + batch]
-                    loss = loss_fn(network(images[chosen]), labels[chosen])
-                    optimizer.zero_grad()
-                    loss.backward()
-                    optimizer.step()
-                    clock.tick()
-                    if clock.done:
-                        break
+            start = now()
+            for _ in range(steps):
+                images, labels = self._next_batch()
+                loss = self.loss_fn(self.network(images), labels)
+                self.optimizer.zero_grad()
+                loss.backward()
+                self.optimizer.step()
+            return start, now()
         finally:
-            torch.set_num_threads(self.default_threads)
+            self.torch.set_num_threads(self.default_threads)
+
+    def window(self, steps):
+        self.spans.append(self.run(steps))
+
+    def result(self, warmup, steps_per_window):
         return dict(framework="torch", path="plain PyTorch eager loop on in-memory tensors",
-                    model="lenet (PyTorch twin)", optimizer=config.optimizer.name, batch=batch,
-                    ranks=1, global_batch=batch, threads=threads,
-                    default_threads=self.default_threads, augment=False, **clock.summary())
+                    model="lenet (PyTorch twin)", optimizer=self.config.optimizer.name,
+                    batch=self.batch, ranks=1, global_batch=self.batch, threads=self.threads,
+                    default_threads=self.default_threads, augment=False,
+                    **summarise(self.spans, steps_per_window * self.batch,
+                                steps_per_window=steps_per_window, warmup_steps=warmup))
 
 
-def load(config):
-    """The reference for `config`, or a one-line error when it cannot be compared."""
+def check(config):
+    """A one-line error when `config` cannot be compared, without importing torch."""
     if config.model.name not in LENET_NAMES:
         raise ConfigError(f"--compare-torch has a PyTorch twin of LeNet only "
                           f"({', '.join(LENET_NAMES)}), not of model '{config.model.name}'; "
                           "drop --compare-torch or use configs/lenet.yml")
-    try:
-        import torch
-    except ImportError:
+    if importlib.util.find_spec("torch") is None:
         raise UserError("--compare-torch needs PyTorch, which is not installed: "
-                        "pip install -r requirements-bench.txt") from None
+                        "pip install -r requirements-bench.txt")
+
+
+def load():
+    """The reference, importing torch (after `check`)."""
+    import torch
+
     return Reference(torch)

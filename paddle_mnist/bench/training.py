@@ -54,10 +54,12 @@ def with_batch(config, batch_size):
     return from_dict(config.to_dict(), [f"train.batch_size={batch_size}"])
 
 
-def measure_paddle(config, splits=None, steps=200, warmup=20, windows=5, callbacks=()):
+def measure_paddle(config, splits=None, steps=200, warmup=20, windows=5, callbacks=(),
+                   between=None):
     """Images/s of `config` (at its train.batch_size) through Model.fit; see `Windows`.
 
-    `callbacks` are added after the timing one (the profiler uses this).
+    `callbacks` are added after the timing one (the profiler uses this);
+    `between` runs between timed windows (the PyTorch reference's turns).
     """
     check_plan(steps, warmup, windows)
     engine.select_device(config.train.device)
@@ -70,7 +72,7 @@ def measure_paddle(config, splits=None, steps=200, warmup=20, windows=5, callbac
                          augment=config.data.augment)
     lr_multiplier = ranks if config.train.scale_lr_with_ranks else 1.0
     _, by_step = engine.prepare(model, config, len(loader), lr_multiplier)
-    clock = Windows(warmup, windows, steps // windows, config.train.batch_size * ranks)
+    clock = Windows(warmup, windows, steps // windows, config.train.batch_size * ranks, between)
     model.fit(loader, epochs=math.ceil(clock.total_steps / len(loader)),
               num_iters=clock.total_steps, verbose=0,
               callbacks=[_Ticker(clock),
@@ -88,10 +90,11 @@ def run(config, batch_sizes, steps=200, warmup=20, windows=5, compare_torch=Fals
         profile=False):
     """{'machine', 'config', 'results': [rows], 'ratios': [...], 'profile'} per batch size.
 
-    All paddle rows are measured before PyTorch is imported, so their peak
-    memory is paddle's alone. Ratios are given against PyTorch on one thread
-    and at its default thread count. `profile` adds a per-op profile of
-    paddle at the first batch size, from a separate run after the timed ones.
+    With `compare_torch`, PyTorch's windows (one thread, and its default
+    thread count) are interleaved with paddle's: paddle window, torch windows,
+    paddle window, ... so that all of them run under the same machine load.
+    `profile` adds a per-op profile of paddle at the first batch size, from
+    a separate run after the timed ones.
     """
     from . import machine
 
@@ -99,18 +102,27 @@ def run(config, batch_sizes, steps=200, warmup=20, windows=5, compare_torch=Fals
     if compare_torch:
         from . import torch_reference
 
-        reference = torch_reference.load(config)  # fails early, before any timing
+        torch_reference.check(config)  # fails early, before any data is read
+        reference = torch_reference.load()
     configs = [with_batch(config, batch) for batch in batch_sizes]
     splits = load_splits(config.data, config.train.seed)
     report = {"machine": machine.describe(), "config": config.to_dict(), "results": []}
     for each in configs:
-        report["results"].append(measure_paddle(each, splits, steps, warmup, windows))
-    if reference is not None:
+        trainers = [reference.trainer(each, splits["train"], threads)
+                    for threads in reference.thread_counts()] if reference else []
+        for trainer in trainers:
+            trainer.run(warmup)
+
+        def torch_turn():
+            for trainer in trainers:
+                trainer.window(steps // windows)
+
+        report["results"].append(measure_paddle(each, splits, steps, warmup, windows,
+                                                between=torch_turn))
+        torch_turn()  # paddle's last window had no turn after it
+        report["results"] += [t.result(warmup, steps // windows) for t in trainers]
+    if reference:
         report["machine"]["torch_version"] = reference.version
-        for each in configs:
-            for threads in reference.thread_counts():
-                report["results"].append(
-                    reference.measure(each, splits["train"], threads, steps, warmup, windows))
         report["ratios"] = ratios(report["results"])
     if profile:
         from .profile import profile_paddle

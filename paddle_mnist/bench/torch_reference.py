@@ -30,6 +30,7 @@ class Reference:
         self.torch = torch
         self.version = torch.__version__
         self.default_threads = torch.get_num_threads()
+        self._tensors = {}   # holds one training set only
 
     def thread_counts(self):
         """One thread, and torch's own default (every logical CPU) when that differs."""
@@ -53,6 +54,15 @@ class Reference:
         return optim.SGD(parameters, lr=rate, momentum=momentum, weight_decay=decay,
                          nesterov=settings.name == "momentum" and settings.nesterov)
 
+    def tensors(self, train, mean, std):
+        """The normalised training set as torch tensors, made once for all trainers."""
+        key = (id(train[0]), mean, std)
+        if key not in self._tensors:
+            images = np.ascontiguousarray(to_input(train[0], 28, mean, std))
+            self._tensors = {key: (self.torch.from_numpy(images),
+                                   self.torch.from_numpy(train[1].astype(np.int64)))}
+        return self._tensors[key]
+
     def trainer(self, config, train, threads):
         return Trainer(self, config, train, threads)
 
@@ -65,9 +75,7 @@ class Trainer:
         self.threads, self.default_threads = threads, reference.default_threads
         self.config, self.batch = config, config.train.batch_size
         torch.manual_seed(config.train.seed)
-        self.images = torch.from_numpy(np.ascontiguousarray(
-            to_input(train[0], 28, config.data.mean, config.data.std)))
-        self.labels = torch.from_numpy(train[1].astype(np.int64))
+        self.images, self.labels = reference.tensors(train, config.data.mean, config.data.std)
         self.network = reference.network()
         self.network.train()
         self.optimizer = reference.optimizer(config.optimizer, self.network.parameters())

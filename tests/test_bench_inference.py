@@ -6,6 +6,7 @@ numbers are well formed, and the tuned predictor computes the same logits.
 """
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -99,3 +100,16 @@ def test_benchmark_tool_reports_each_backend(exported):
     assert {r["backend"] for r in rows} == BACKENDS
     assert {"cpu_model", "load_average", "load_average_after"} <= set(report["machine"])
     assert all(r["p50_us"] > 0 for r in rows)
+
+
+def test_mkl_avx2_request_only_on_amd_and_never_over_the_users_choice(monkeypatch):
+    from paddle_mnist.inference import let_mkl_use_avx2_on_amd
+
+    monkeypatch.setenv("MKL_DEBUG_CPU_TYPE", "")  # the documented opt-out
+    let_mkl_use_avx2_on_amd()
+    assert os.environ["MKL_DEBUG_CPU_TYPE"] == ""
+    monkeypatch.delenv("MKL_DEBUG_CPU_TYPE")
+    let_mkl_use_avx2_on_amd()
+    with open("/proc/cpuinfo", encoding="utf-8") as info:
+        amd = "AuthenticAMD" in info.read()
+    assert os.environ.get("MKL_DEBUG_CPU_TYPE") == ("5" if amd else None)

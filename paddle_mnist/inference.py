@@ -80,33 +80,10 @@ def check_model_file(prefix, suffix, spec):
     return path
 
 
-def let_mkl_use_avx2_on_amd():
-    """Ask MKL for its AVX2 kernels on AMD CPUs, unless MKL_DEBUG_CPU_TYPE is set.
-
-    The MKL inside paddle's CPU wheel (older than MKL 2020.1) picks its kernels
-    by CPU vendor: on AMD it runs the generic SSE2 ones (`mkl_blas_def_sgemm_*`
-    in perf), which were a third of a batch-1 Paddle Inference call here.
-    MKL_DEBUG_CPU_TYPE=5 selects the AVX2 ones (`mkl_blas_avx2_*`): ~25% less
-    CPU time per batch-1 call (docs/performance.md). MKL reads the variable on
-    its first BLAS call, so this helps only if nothing in the process has used
-    MKL yet; otherwise it changes nothing. `MKL_DEBUG_CPU_TYPE=` (empty) opts out.
-    """
-    if "MKL_DEBUG_CPU_TYPE" in os.environ:
-        return
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
-            amd = any(line.startswith("vendor_id") and "AuthenticAMD" in line for line in info)
-    except OSError:
-        return
-    if amd:
-        os.environ["MKL_DEBUG_CPU_TYPE"] = "5"
-
-
 class Predictor:
     """uint8 digits [N, 28, 28] (light on dark, like MNIST) -> class scores."""
 
     def __init__(self, spec):
-        let_mkl_use_avx2_on_amd()
         self.spec = spec
 
     @property
@@ -226,7 +203,6 @@ class DygraphPredictor(Predictor):
     """A training checkpoint run as a dygraph network (no export needed)."""
 
     def __init__(self, prefix, overrides=()):
-        let_mkl_use_avx2_on_amd()  # before the network's first forward uses MKL
         _, config, model = engine.load_for_eval(prefix, overrides)
         self.network = model.network
         self.network.eval()

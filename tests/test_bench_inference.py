@@ -103,7 +103,7 @@ def test_benchmark_tool_reports_each_backend(exported):
 
 
 def test_mkl_avx2_request_only_on_amd_and_never_over_the_users_choice(monkeypatch):
-    from paddle_mnist.inference import let_mkl_use_avx2_on_amd
+    from paddle_mnist.cpu import let_mkl_use_avx2_on_amd
 
     monkeypatch.setenv("MKL_DEBUG_CPU_TYPE", "")  # the documented opt-out
     let_mkl_use_avx2_on_amd()

@@ -64,8 +64,9 @@ def test_compare_torch_gives_ratios_for_each_thread_count(tmp_path, mnist_root):
     paddle_rate = report["results"][0]["images_per_s"]
     for ratio, row in zip(report["ratios"], torch_rows):
         assert ratio["torch_threads"] == row["threads"]
+        # the ratio is rounded to 2 decimals, the rates to 1
         assert ratio["paddle_over_torch"] == pytest.approx(paddle_rate / row["images_per_s"],
-                                                           rel=0.01)
+                                                           abs=0.006)
 
 
 @pytest.mark.parametrize("args, message", [

@@ -77,6 +77,7 @@ def test_bn_cnn_convs_have_no_bias():
 @pytest.mark.parametrize("name, args", [
     ("fast_cnn", {"widths": [16]}), ("fast_cnn", {"widths": [16, 0]}),
     ("fast_cnn", {"kernel": 4}), ("bn_cnn", {"widths": 32}), ("bn_cnn", {"dropout": 1.0}),
+    ("bn_cnn", {"hidden": 0}),
 ])
 def test_bad_arguments_are_config_errors(name, args):
     with pytest.raises(ConfigError, match=f"model '{name}'"):

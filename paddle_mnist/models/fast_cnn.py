@@ -68,7 +68,7 @@ def fast_cnn(num_classes: int = 10, widths: Sequence[int] = (16, 32), kernel: in
 
 
 class ConvPoolBNReLU(nn.Sequential):
-    """conv (no bias) -> [2x2 max-pool] -> batch norm -> ReLU.
+    """conv (no bias) -> 2x2 max-pool -> batch norm -> ReLU.
 
     Pooling before batch norm and ReLU (as in the fast CIFAR-10 training
     recipes) runs those two on a quarter of the pixels; this is a design
@@ -77,11 +77,9 @@ class ConvPoolBNReLU(nn.Sequential):
     bias: batch norm removes any per-channel constant right away.
     """
 
-    def __init__(self, c_in: int, c_out: int, pool: bool = True):
-        layers = [nn.Conv2D(c_in, c_out, 3, padding=1, bias_attr=False)]
-        if pool:
-            layers.append(nn.MaxPool2D(2, 2))
-        super().__init__(*layers, nn.BatchNorm2D(c_out), nn.ReLU())
+    def __init__(self, c_in: int, c_out: int):
+        super().__init__(nn.Conv2D(c_in, c_out, 3, padding=1, bias_attr=False),
+                         nn.MaxPool2D(2, 2), nn.BatchNorm2D(c_out), nn.ReLU())
 
 
 @register_model("bn_cnn", input_size=28)
@@ -95,6 +93,8 @@ def bn_cnn(num_classes: int = 10, widths: Sequence[int] = (16, 32, 64), hidden: 
     98,682 trainable parameters for 10 classes.
     """
     a, b, c = _check_widths("bn_cnn", widths, 3)
+    if isinstance(hidden, bool) or not isinstance(hidden, int) or hidden < 1:
+        raise ConfigError(f"model 'bn_cnn': hidden must be a positive integer, got {hidden!r}")
     if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
         raise ConfigError(f"model 'bn_cnn': dropout must be in [0, 1), got {dropout!r}")
     return nn.Sequential(

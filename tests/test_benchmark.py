@@ -52,13 +52,17 @@ def test_train_table_and_profile(tmp_path, mnist_root):
     assert "conv2d" in ops and any(op.startswith("Global_Conv2dGradNode") for op in ops)
 
 
-def test_compare_torch_gives_ratios_for_each_thread_count(tmp_path, mnist_root):
+def test_compare_torch_gives_ratios_for_each_thread_count(tmp_path, mnist_root, monkeypatch):
     torch = pytest.importorskip("torch")
+    # importing paddle in this process set OMP_NUM_THREADS=1, which would make
+    # torch's default one thread in the tool too
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     proc = benchmark("--compare-torch", "--json", cwd=tmp_path, data_root=mnist_root)
     report = json.loads(proc.stdout)
     torch_rows = [r for r in report["results"] if r["framework"] == "torch"]
-    threads = sorted({1, torch.get_num_threads()})
-    assert [r["threads"] for r in torch_rows] == threads
+    default = torch_rows[0]["default_threads"]
+    assert default >= 1 and all(r["default_threads"] == default for r in torch_rows)
+    assert [r["threads"] for r in torch_rows] == sorted({1, default})
     assert all(r["images_per_s"] > 0 and r["batch"] == 64 for r in torch_rows)
     assert report["machine"]["torch_version"] == torch.__version__
     paddle_rate = report["results"][0]["images_per_s"]

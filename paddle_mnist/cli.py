@@ -15,6 +15,8 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 warnings.filterwarnings("ignore", message="No ccache found")
 # hapi re-wraps the batch tensors our loader yields; harmless, but printed every run
 warnings.filterwarnings("ignore", message="To copy construct from a tensor")
+# BatchNorm layers say, on every run, that they track running statistics: they should
+warnings.filterwarnings("ignore", message="When training, we now always track global mean")
 
 from .distributed import let_other_ranks_report, quiet_other_ranks  # noqa: E402
 from .errors import UserError  # noqa: E402  (after the environment is set)

@@ -162,7 +162,9 @@ class EpochRecorder(Callback):
         self.steps += 1
 
     def on_epoch_end(self, epoch, logs=None):
-        self.train_logs = {"train_loss": _scalar(logs["loss"]), "train_acc": _scalar(logs["acc"])}
+        # mean_loss (engine.WholeSetLoss) is the epoch's mean; hapi's loss is its last batch's
+        self.train_logs = {"train_loss": _scalar(logs["mean_loss"]),
+                           "train_acc": _scalar(logs["acc"])}
         self.lr = self.model._optimizer.get_lr()  # the rate this epoch trained at
         self.train_seconds = time.perf_counter() - self.started
 
@@ -174,7 +176,7 @@ class EpochRecorder(Callback):
         state.epoch_steps_done = 0
         acc = _scalar(logs["acc"])
         record = {"epoch": state.epochs_done, **self.train_logs,
-                  "eval_loss": _scalar(logs["loss"]), "eval_acc": acc, "lr": self.lr,
+                  "eval_loss": _scalar(logs["mean_loss"]), "eval_acc": acc, "lr": self.lr,
                   "train_seconds": round(self.train_seconds, 3),
                   "seconds": round(time.perf_counter() - self.started, 3)}
         state.history.append(record)

@@ -96,11 +96,12 @@ class TrainResult:
 
 
 class WholeSetLoss(paddle.metric.Metric):
-    """Mean cross-entropy over every evaluated sample, each counted once.
+    """Mean cross-entropy over every sample seen, each counted once.
 
-    The `loss` hapi's evaluate returns is that of the last batch of this rank
-    only. Metrics instead receive the outputs gathered from all ranks with the
-    distributed sampler's padding cut off, so this one sees the whole set.
+    The `loss` hapi reports is that of the last batch of this rank only. In
+    evaluation, metrics receive the outputs gathered from all ranks with the
+    distributed sampler's padding cut off, so this one is the whole set's
+    loss; in training it is the running mean of the epoch so far.
     """
 
     def __init__(self):
@@ -108,7 +109,7 @@ class WholeSetLoss(paddle.metric.Metric):
         self.reset()
 
     def name(self):
-        return "whole_set_loss"
+        return "mean_loss"
 
     def compute(self, logits, labels):
         return paddle.nn.functional.cross_entropy(logits, labels, reduction="none")
@@ -132,7 +133,7 @@ def evaluate_model(model, dataset, batch_size):
     model.prepare(loss=paddle.nn.CrossEntropyLoss(),
                   metrics=[paddle.metric.Accuracy(), WholeSetLoss()])
     result = model.evaluate(eval_loader(dataset, batch_size), verbose=0)
-    return {"acc": float(result["acc"]), "loss": float(result["whole_set_loss"]),
+    return {"acc": float(result["acc"]), "loss": float(result["mean_loss"]),
             "samples": len(dataset)}
 
 
@@ -210,7 +211,7 @@ def train(config, resume=None, network=None, state=None, lr_multiplier=None, sou
         if eval_split == "test" and recorder.last_eval:
             # fit's last evaluation already scored these weights on the test set
             test = {"acc": float(recorder.last_eval["acc"]),
-                    "loss": float(recorder.last_eval["whole_set_loss"]),
+                    "loss": float(recorder.last_eval["mean_loss"]),
                     "samples": len(data["test"])}
         else:
             test = evaluate_model(model, data["test"], config.train.eval_batch_size)

@@ -20,7 +20,9 @@ import pytest
 
 from conftest import REPO, run_tool
 
+# a constant rate, so the recorded rate of an epoch is the (scaled) configured one
 QUICK = ["-o", "train.epochs=1", "-o", "train.max_steps_per_epoch=100", "-o", "train.log_freq=50",
+         "-o", "optimizer.lr_schedule.name=constant",
          "-o", "output.checkpoint=out/mnist", "-o", "output.log_dir=out/logs"]
 LENET = REPO / "configs" / "lenet.yml"
 OUR_OUTPUT = ("Epoch", "step ", "accuracy", "data parallel", "checkpoint", "VisualDL", "error")

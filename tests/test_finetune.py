@@ -30,10 +30,14 @@ def _meta(folder, name):
 
 @pytest.fixture(scope="module")
 def source(tmp_path_factory, mnist_root):
-    """A briefly trained LeNet checkpoint (300 steps, Adam 1e-3) at output/mnist."""
+    """A briefly trained LeNet checkpoint (300 steps, constant Adam 1e-3) at output/mnist.
+
+    A constant rate, so the rate each fine-tuning epoch used is exactly the one asked for.
+    """
     folder = tmp_path_factory.mktemp("finetune")
     run_tool("train.py", "-c", REPO / "configs" / "lenet.yml", "-o", "train.epochs=1",
-             "-o", "train.max_steps_per_epoch=300", cwd=folder, data_root=mnist_root)
+             "-o", "train.max_steps_per_epoch=300", "-o", "optimizer.lr_schedule.name=constant",
+             cwd=folder, data_root=mnist_root)
     return folder
 
 

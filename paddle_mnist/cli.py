@@ -44,7 +44,7 @@ def run(main):
     except UserError as err:
         print(error_line(err), file=sys.stderr)
         status = err.exit_code
-        let_other_ranks_report()
+        let_other_ranks_report(status)
     except KeyboardInterrupt as stop:  # a TrainingInterrupted says what was saved
         print(f"interrupted: {stop}" if str(stop) else "interrupted", file=sys.stderr)
         status = 130

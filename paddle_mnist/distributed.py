@@ -9,6 +9,7 @@ process case (rank 0 of 1) without touching paddle.distributed.
 """
 
 import os
+import signal
 import sys
 import time
 
@@ -38,13 +39,21 @@ def quiet_other_ranks():
         sys.stdout = open(os.devnull, "w", encoding="utf-8")
 
 
-def let_other_ranks_report():
-    """Called by a rank about to exit on an error: give the others time to report it too.
+def let_other_ranks_report(status):
+    """Called by a rank about to exit with `status` on an error: give the others
+    time to report it too.
 
     All ranks check the same config, but a rank a little behind would be
-    stopped by the launcher before it printed the error itself.
+    stopped by the launcher before it printed the error itself. Whichever rank
+    leaves first, the launcher then terminates the rest: a rank stopped while
+    it waits here has already reported, so it leaves at once with the same
+    status (instead of paddle's C++ signal dump and a -15 the launcher would
+    pass on).
     """
     if world_size() > 1:
+        sys.stdout.flush()  # os._exit below skips the usual flush at exit
+        sys.stderr.flush()
+        signal.signal(signal.SIGTERM, lambda *_: os._exit(status))
         time.sleep(PEER_GRACE_SECONDS)
 
 

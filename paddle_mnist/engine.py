@@ -137,6 +137,26 @@ def evaluate_model(model, dataset, batch_size):
             "samples": len(dataset)}
 
 
+def build_training(config, network=None, lr_multiplier=None, splits=None):
+    """(data, model, loader, optimizer, by_step, lr_multiplier) for training `config`.
+
+    The one setup `train` runs and `bench.training` times, so the benchmark
+    measures the path a user's run takes. `splits` reuses already-read data.
+    """
+    select_device(config.train.device)
+    seed_everything(config.train.seed)
+    data = datasets(config, splits or load_splits(config.data, config.train.seed))
+    model = build_model(config, network)
+    if lr_multiplier is None:
+        ranks = paddle.distributed.get_world_size()
+        lr_multiplier = ranks if config.train.scale_lr_with_ranks else 1.0
+    loader = BatchLoader(data["train"], config.train.batch_size, seed=config.train.seed,
+                         augment=config.data.augment,
+                         max_steps=config.train.max_steps_per_epoch)
+    optimizer, by_step = prepare(model, config, len(loader), lr_multiplier)
+    return data, model, loader, optimizer, by_step, lr_multiplier
+
+
 def train(config, resume=None, network=None, state=None, lr_multiplier=None, source=None):
     """Train (or continue) the run described by `config`; see `TrainResult`.
 
@@ -145,20 +165,12 @@ def train(config, resume=None, network=None, state=None, lr_multiplier=None, sou
     `source` ({prefix, epoch} of the checkpoint fine-tuning started from) is
     recorded in the sidecar, and kept when the run is resumed.
     """
-    select_device(config.train.device)
-    seed_everything(config.train.seed)
-    data = datasets(config, load_splits(config.data, config.train.seed))
-    model = build_model(config, network)
+    data, model, loader, optimizer, by_step, lr_multiplier = build_training(
+        config, network, lr_multiplier)
     nranks = paddle.distributed.get_world_size()
-    if lr_multiplier is None:
-        lr_multiplier = nranks if config.train.scale_lr_with_ranks else 1.0
     spread = distributed.scaling(config, lr_multiplier, nranks)
     if nranks > 1 and is_main_process():
         print(distributed.describe_scaling(config, lr_multiplier, nranks))
-    loader = BatchLoader(data["train"], config.train.batch_size, seed=config.train.seed,
-                         augment=config.data.augment,
-                         max_steps=config.train.max_steps_per_epoch)
-    optimizer, by_step = prepare(model, config, len(loader), lr_multiplier)
     state = state or RunState()
     if resume is not None:
         model.network.set_state_dict(ckpt.match_params(model.network, resume.params)[0])

@@ -3,8 +3,9 @@
 `tools/train.py` trains through `engine.train`: the config's network in a
 `paddle.Model` (`engine.build_model`), `engine.prepare` (optimizer, loss,
 Accuracy metric), the in-memory `BatchLoader` and `Model.fit` with the
-learning-rate callback. This module runs exactly those pieces, minus the
-evaluation and checkpoint saving that happen between epochs, and times the
+learning-rate callback. This module builds them with the same function
+(`engine.build_training`) and runs them without the evaluation and checkpoint
+saving that happen between epochs, timing the
 steps with a callback, so the figure includes the data pipeline, hapi's
 per-step bookkeeping and the metric, as a user's run does.
 
@@ -19,11 +20,11 @@ import paddle
 
 from .. import engine
 from ..config import from_dict
-from ..data import BatchLoader, load_splits
+from ..data import load_splits
 from ..errors import ConfigError
 from .machine import Windows
 
-PATH = "engine.build_model/prepare + BatchLoader + paddle.Model.fit (tools/train.py's path)"
+PATH = "engine.build_training + paddle.Model.fit (tools/train.py's path)"
 
 
 class _Ticker(paddle.callbacks.Callback):
@@ -62,16 +63,8 @@ def measure_paddle(config, splits=None, steps=200, warmup=20, windows=5, callbac
     `between` runs between timed windows (the PyTorch reference's turns).
     """
     check_plan(steps, warmup, windows)
-    engine.select_device(config.train.device)
-    engine.seed_everything(config.train.seed)
-    splits = splits or load_splits(config.data, config.train.seed)
-    data = engine.datasets(config, splits)
+    _, model, loader, _, by_step, _ = engine.build_training(config, splits=splits)
     ranks = paddle.distributed.get_world_size()
-    model = engine.build_model(config)
-    loader = BatchLoader(data["train"], config.train.batch_size, seed=config.train.seed,
-                         augment=config.data.augment)
-    lr_multiplier = ranks if config.train.scale_lr_with_ranks else 1.0
-    _, by_step = engine.prepare(model, config, len(loader), lr_multiplier)
     clock = Windows(warmup, windows, steps // windows, config.train.batch_size * ranks, between)
     model.fit(loader, epochs=math.ceil(clock.total_steps / len(loader)),
               num_iters=clock.total_steps, verbose=0,

@@ -204,9 +204,30 @@ def apply_overrides(data, overrides):
     return data
 
 
+def packaged_configs():
+    """{name: path} of the configs that ship inside the package (`-c lenet`)."""
+    from importlib import resources
+
+    folder = resources.files("paddle_mnist.configs")
+    return {entry.name[:-4]: str(entry) for entry in folder.iterdir()
+            if entry.name.endswith(".yml")}
+
+
+def find_config(name):
+    """The file a `-c` value names: a path that exists, else a packaged config by its
+    bare name (`lenet` or `lenet.yml`), wherever the command runs."""
+    if os.path.exists(name) or os.path.dirname(name):
+        return name
+    stem = name[:-4] if name.endswith(".yml") else name
+    return packaged_configs().get(stem, name)
+
+
 def read_yaml(path):
-    if not os.path.isfile(path):
-        raise ConfigError(f"config file not found: {path} (see configs/ for examples)")
+    path = find_config(path)
+    if not os.path.exists(path):
+        names = ", ".join(sorted(packaged_configs()))
+        raise ConfigError(f"config file not found: {path} (give a path to a YAML file, or the "
+                          f"name of a packaged config: {names})")
     try:
         with open(path, encoding="utf-8") as f:
             data = yaml.safe_load(f)
@@ -247,9 +268,5 @@ def load_config(path=None, overrides=()):
     data = read_yaml(path) if path else {}
     config = from_dict(data, overrides)
     if config.output.run_name is None and path:
-        config.output.run_name = os.path.splitext(os.path.basename(path))[0]
+        config.output.run_name = os.path.splitext(os.path.basename(find_config(path)))[0]
     return config
-
-
-def dump_yaml(config):
-    return yaml.safe_dump(config.to_dict(), sort_keys=False)

@@ -31,7 +31,7 @@ import paddle
 from paddle import nn
 from paddle.static import InputSpec
 
-from . import engine, inference
+from . import engine, predictors
 from .data import read_mnist, to_input
 from .errors import ExportError
 
@@ -61,25 +61,25 @@ def export(checkpoint_prefix, output="inference/mnist", onnx=False, overrides=()
     with paddle.no_grad():
         reference = network(paddle.to_tensor(
             to_input(images, size, config.data.mean, config.data.std))).numpy()
-    spec = inference.spec_for(config, reference.shape[1], source=checkpoint.prefix)
+    spec = predictors.spec_for(config, reference.shape[1], source=checkpoint.prefix)
     spec["source_epoch"] = checkpoint.meta["state"]["epochs_done"]
     spec["folded_linear_layers"] = fold_linear_chains(network)
-    prefix = inference.model_prefix(output)
+    prefix = predictors.model_prefix(output)
     staging = _staging_folder(os.path.dirname(prefix) or ".")
     try:
         staged = os.path.join(staging, os.path.basename(prefix))
         paddle.jit.save(network, staged, input_spec=[InputSpec([None, 1, size, size],
                                                                "float32", "image")])
-        suffixes = list(inference.MODEL_SUFFIXES["paddle"])
+        suffixes = list(predictors.MODEL_SUFFIXES["paddle"])
         if onnx:
             _convert_to_onnx(staged)
-            suffixes += inference.MODEL_SUFFIXES["onnx"]
-        spec["files"] = {s: inference.sha256_file(staged + s) for s in suffixes}
-        with open(staged + inference.SPEC_SUFFIX, "w", encoding="utf-8") as f:
+            suffixes += predictors.MODEL_SUFFIXES["onnx"]
+        spec["files"] = {s: predictors.sha256_file(staged + s) for s in suffixes}
+        with open(staged + predictors.SPEC_SUFFIX, "w", encoding="utf-8") as f:
             json.dump(spec, f, indent=1)
         diffs, agreement = {}, {}
         for backend in ("paddle", "onnx") if onnx else ("paddle",):
-            logits = inference.open_predictor(staged, backend).logits(images)
+            logits = predictors.open_predictor(staged, backend).logits(images)
             diffs[backend] = float(np.abs(logits - reference).max())
             agreement[backend] = int((logits.argmax(1) == reference.argmax(1)).sum())
             if not diffs[backend] <= tolerance:
@@ -87,7 +87,7 @@ def export(checkpoint_prefix, output="inference/mnist", onnx=False, overrides=()
                                   f"by up to {diffs[backend]:.2e} (> {tolerance:g}) on real "
                                   "test images; nothing was written")
         files = []
-        for suffix in suffixes + [inference.SPEC_SUFFIX]:
+        for suffix in suffixes + [predictors.SPEC_SUFFIX]:
             os.replace(staged + suffix, prefix + suffix)
             files.append(prefix + suffix)
     except OSError as err:
@@ -167,7 +167,7 @@ def _convert_to_onnx(prefix):
     import paddle2onnx
 
     paddle2onnx.utils.logging.log_level = 0  # its INFO/WARNING lines are for converter authors
-    model, params = (prefix + s for s in inference.MODEL_SUFFIXES["paddle"])
+    model, params = (prefix + s for s in predictors.MODEL_SUFFIXES["paddle"])
     try:
         # with save_file=None it returns the bytes; on failure it only logs and
         # then fails on an unset variable, so any exception means "no model".

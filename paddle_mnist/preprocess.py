@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image
 
 from .errors import ImageError
-from .imageio import load_image, source_name, to_gray
+from .images import load_image, source_name, to_gray
 
 __all__ = ["load_image", "to_mnist", "prepare_file"]
 

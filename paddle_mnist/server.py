@@ -47,7 +47,7 @@ def create_app(predictor, *, max_body_bytes=MAX_BODY_BYTES, max_pixels=MAX_PIXEL
 
     `predictor` needs `.spec` (model, input_size, mean, std, class_names) and a
     thread-safe `.probabilities(uint8 [N,28,28]) -> [N, classes]`, as returned
-    by `paddle_mnist.inference.open_predictor`.
+    by `paddle_mnist.predictors.open_predictor`.
     """
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = max_body_bytes

@@ -72,7 +72,7 @@ def test_missing_checkpoint_or_onnx_file_gives_a_skipped_row(exported, tmp_path,
 
 @pytest.mark.parametrize("mkldnn", ["auto", True, False])
 def test_tuned_paddle_predictor_gives_the_onnx_and_dygraph_logits(exported, mnist_test, mkldnn):
-    from paddle_mnist.inference import DygraphPredictor, OnnxPredictor, PaddlePredictor
+    from paddle_mnist.predictors import DygraphPredictor, OnnxPredictor, PaddlePredictor
 
     images = mnist_test[0][-300:]
     paddle_predictor = PaddlePredictor(str(exported / "inference" / "mnist"), mkldnn=mkldnn)

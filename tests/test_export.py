@@ -54,7 +54,7 @@ def test_preprocessing_description_is_all_a_predictor_needs(trained):
 
 
 def test_all_backends_give_the_dygraph_logits(trained, test_images):
-    from paddle_mnist.inference import open_predictor
+    from paddle_mnist.predictors import open_predictor
 
     folder, _ = trained
     images, labels = test_images
@@ -72,7 +72,7 @@ def test_all_backends_give_the_dygraph_logits(trained, test_images):
 
 @pytest.mark.parametrize("backend", ["paddle", "onnx"])
 def test_predictor_is_safe_to_share_between_threads(trained, test_images, backend):
-    from paddle_mnist.inference import open_predictor
+    from paddle_mnist.predictors import open_predictor
 
     predictor = open_predictor(str(trained[0] / "inference" / "mnist"), backend)
     batches = [test_images[0][i * 37:(i + 1) * 37 + i] for i in range(8)]  # varied sizes
@@ -93,7 +93,7 @@ def test_predictor_is_safe_to_share_between_threads(trained, test_images, backen
 
 
 def test_32x32_network_round_trip(tmp_path, mnist_root, test_images):
-    from paddle_mnist.inference import open_predictor
+    from paddle_mnist.predictors import open_predictor
 
     run_tool("train.py", "-c", REPO / "configs" / "two_scale.yml", "-o", "train.epochs=1",
              "-o", "train.max_steps_per_epoch=30", cwd=tmp_path, data_root=mnist_root)
@@ -108,7 +108,7 @@ def test_32x32_network_round_trip(tmp_path, mnist_root, test_images):
 
 def test_stale_or_altered_model_files_are_refused(trained, tmp_path, mnist_root):
     from paddle_mnist.errors import ExportError
-    from paddle_mnist.inference import open_predictor
+    from paddle_mnist.predictors import open_predictor
 
     folder, _ = trained
     run_tool("export.py", "--resume", folder / "output" / "mnist", "--output", "m", "--onnx",

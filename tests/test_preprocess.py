@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw, ImageFile
 
 from paddle_mnist import preprocess as pp
 from paddle_mnist.errors import ImageError
-from paddle_mnist.imageio import load_image, to_gray
+from paddle_mnist.images import load_image, to_gray
 from user_images import STYLES, blank_png, encode, mnist_test_digits
 
 

@@ -1,62 +1,9 @@
 """Recognise handwritten digits in image files (photos, scans, drawings).
 
-    python tools/predict.py --model inference/mnist my_digit.jpg scans/
-    python tools/predict.py --model inference/mnist --backend onnx --topk 3 --json photo.png
-    python tools/predict.py --resume output/mnist photo.png     # a training checkpoint
+The same as `paddle-mnist predict`; `python tools/predict.py --help` lists the options.
 """
 
-import argparse
-import json
-import sys
-
-from paddle_mnist import cli
-
-
-def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("inputs", nargs="+", metavar="IMAGE_OR_FOLDER",
-                        help="image files, or folders whose files are all predicted")
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument("--model", default="inference/mnist", metavar="PREFIX",
-                        help="exported model prefix (tools/export.py; default inference/mnist)")
-    source.add_argument("--resume", metavar="PREFIX",
-                        help="use a training checkpoint instead, e.g. output/mnist")
-    parser.add_argument("--backend", choices=("paddle", "onnx"), default="paddle",
-                        help="Paddle Inference (default) or ONNX Runtime on PREFIX.onnx")
-    parser.add_argument("--topk", type=int, default=1, metavar="K",
-                        help="also show the next most likely digits (default 1)")
-    parser.add_argument("--json", action="store_true", help="one JSON object per image")
-    parser.add_argument("--save-debug", metavar="DIR",
-                        help="write the 28x28 image the model saw for each file into DIR")
-    parser.add_argument("--batch-size", type=int, default=64, metavar="N",
-                        help="images per inference call (default 64)")
-    args = parser.parse_args()
-    if args.topk < 1 or args.batch_size < 1:
-        parser.error("--topk and --batch-size must be at least 1")
-    return args
-
-
-def main():
-    args = parse_args()
-    from paddle_mnist.inference import open_predictor
-    from paddle_mnist.predict import predict_files
-
-    predictor = open_predictor(args.resume or args.model, args.backend)
-    topk = min(args.topk, len(predictor.class_names))
-    failed = 0
-    for result in predict_files(predictor, args.inputs, topk=topk, batch_size=args.batch_size,
-                                debug_dir=args.save_debug):
-        if result.error:
-            failed += 1
-            print(f"error: {result.error}", file=sys.stderr)
-        if args.json:
-            print(json.dumps(result.to_dict()), flush=True)
-        elif not result.error:
-            print(result.to_text(), flush=True)
-    if failed:
-        print(f"{failed} of the inputs could not be predicted", file=sys.stderr)
-    return 1 if failed else 0
-
+from paddle_mnist.commands import run_tool
 
 if __name__ == "__main__":
-    cli.run(main)
+    run_tool("predict")

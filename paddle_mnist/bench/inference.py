@@ -2,7 +2,7 @@
 
 `tools/benchmark.py infer` calls `measure_inference`. It times exactly what
 `tools/predict.py` and the web server run: `Predictor.run` of
-`paddle_mnist.inference` on an already normalised float32 batch (the uint8 ->
+`paddle_mnist.predictors` on an already normalised float32 batch (the uint8 ->
 float preprocessing is the same numpy code for every backend, so it is left
 out). Backends: Paddle Inference and ONNX Runtime on the exported files, and
 the dygraph network of the checkpoint the export came from (its prefix is in
@@ -23,7 +23,8 @@ import time
 
 import numpy as np
 
-from .. import inference
+from ..predictors import (SPEC_SUFFIX, DygraphPredictor, OnnxPredictor, PaddlePredictor,
+                          model_prefix, read_spec)
 from ..data import to_input
 from ..errors import ExportError
 
@@ -40,8 +41,8 @@ def measure_inference(prefix, batch1_calls=2000, big_batch=256, big_batch_calls=
     no timings. `max_abs_diff_vs_onnx` is the largest logit difference from
     ONNX Runtime on the same images (0 for ONNX itself).
     """
-    prefix = inference.model_prefix(prefix)
-    spec = inference.read_spec(prefix)
+    prefix = model_prefix(prefix)
+    spec = read_spec(prefix)
     predictors, skipped = _open_backends(prefix, spec)
     size = spec["input_size"]
     rng = np.random.default_rng(0)  # timings do not depend on pixel values
@@ -86,14 +87,14 @@ def _open_backends(prefix, spec):
     predictors, skipped = {}, {}
     checkpoint = spec.get("source")
     if checkpoint and os.path.isfile(checkpoint + ".meta.json"):
-        predictors["dygraph"] = inference.DygraphPredictor(checkpoint)
+        predictors["dygraph"] = DygraphPredictor(checkpoint)
     else:
         skipped["dygraph"] = (f"checkpoint {checkpoint}.meta.json (named in "
-                              f"{prefix + inference.SPEC_SUFFIX}) not found from "
+                              f"{prefix + SPEC_SUFFIX}) not found from "
                               f"{os.getcwd()}; run from the folder the export was made in")
-    predictors["paddle"] = inference.PaddlePredictor(prefix, spec)
+    predictors["paddle"] = PaddlePredictor(prefix, spec)
     try:
-        predictors["onnx"] = inference.OnnxPredictor(prefix, spec)
+        predictors["onnx"] = OnnxPredictor(prefix, spec)
     except ExportError as err:
         skipped["onnx"] = str(err)
     return predictors, skipped
@@ -178,31 +179,6 @@ def paddle_op_profile(predictor, data, calls, top=8):
              "min_us": round(item.min_cpu_time / 1e3, 1)} for item in ops]
     return {"calls": calls, "us_per_call": round(call_us, 1), "ops": rows[:top],
             "outside_ops_us": round(call_us - sum(row["us_per_call"] for row in rows), 1)}
-
-
-def table(rows):
-    """The rows as a text table, skipped backends and the Paddle call breakdown below it."""
-    lines = [f"{'backend':>8}  {'batch':>5}  {'p50 us':>9}  {'p99 us':>9}  {'images/s':>9}  "
-             f"{'p50 vs onnx':>11}"]
-    for row in rows:
-        if "skipped" not in row:
-            ratio = f"{row['p50_vs_onnx']:.2f}x" if "p50_vs_onnx" in row else "-"
-            lines.append(f"{row['backend']:>8}  {row['batch']:>5}  {row['p50_us']:>9.1f}  "
-                         f"{row['p99_us']:>9.1f}  {row['images_per_s']:>9.0f}  {ratio:>11}")
-    for row in rows:
-        if "breakdown_us" in row:
-            parts = ", ".join(f"{k} {v:.1f}" for k, v in row["breakdown_us"].items())
-            lines.append(f"paddle batch-1 call, median us: {parts}")
-        if "op_profile" in row:
-            profile = row["op_profile"]
-            parts = ", ".join(f"{op['op']} x{op['calls_per_call']:g} {op['us_per_call']:.1f} "
-                              f"(min {op['min_us']:.1f})" for op in profile["ops"])
-            lines.append(f"paddle batch-{row['batch']} ops under the profiler "
-                         f"({profile['us_per_call']:.1f} us a call), us per call: {parts}, "
-                         f"outside ops {profile['outside_ops_us']:.1f}")
-        if "skipped" in row:
-            lines.append(f"{row['backend']}: skipped, {row['skipped']}")
-    return "\n".join(lines)
 
 
 class _Call:

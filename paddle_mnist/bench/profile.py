@@ -50,16 +50,3 @@ def profile_paddle(config, splits=None, steps=50, warmup=10, top=12):
             "step_ms": round(step_ms, 3), "ops": rows[:top],
             "other_ops_ms_per_step": round(sum(r["ms_per_step"] for r in rows[top:]), 3),
             "outside_ops_ms_per_step": round(max(step_ms - listed, 0.0), 3)}
-
-
-def table(profile):
-    lines = [f"profile of {profile['model']} at batch {profile['batch']} over {profile['steps']} "
-             f"steps (under the profiler): {profile['step_ms']:.2f} ms per step",
-             f"{'op':<42} {'calls':>6} {'ms/step':>8} {'share':>6}"]
-    for row in profile["ops"]:
-        lines.append(f"{row['op']:<42} {row['calls_per_step']:>6g} {row['ms_per_step']:>8.3f} "
-                     f"{row['share']:>6.1%}")
-    lines.append(f"{'(other ops)':<42} {'':>6} {profile['other_ops_ms_per_step']:>8.3f}")
-    lines.append(f"{'(outside ops: python, hapi, loader)':<42} {'':>6} "
-                 f"{profile['outside_ops_ms_per_step']:>8.3f}")
-    return "\n".join(lines)

@@ -79,15 +79,12 @@ def measure_paddle(config, splits=None, steps=200, warmup=20, windows=5, callbac
                 **clock.summary())
 
 
-def run(config, batch_sizes, steps=200, warmup=20, windows=5, compare_torch=False,
-        profile=False):
-    """{'machine', 'config', 'results': [rows], 'ratios': [...], 'profile'} per batch size.
+def run(config, batch_sizes, steps=200, warmup=20, windows=5, compare_torch=False):
+    """{'machine', 'config', 'results': [rows], 'ratios': [...]} per batch size.
 
     With `compare_torch`, PyTorch's windows (one thread, and its default
     thread count) are interleaved with paddle's: paddle window, torch windows,
     paddle window, ... so that all of them run under the same machine load.
-    `profile` adds a per-op profile of paddle at the first batch size, from
-    a separate run after the timed ones.
     """
     from . import machine
 
@@ -117,10 +114,6 @@ def run(config, batch_sizes, steps=200, warmup=20, windows=5, compare_torch=Fals
     if reference:
         report["machine"]["torch_version"] = reference.version
         report["ratios"] = ratios(report["results"])
-    if profile:
-        from .profile import profile_paddle
-
-        report["profile"] = profile_paddle(configs[0], splits, steps, warmup)
     report["machine"]["load_average_after"] = machine.load_average()
     return report
 
@@ -136,29 +129,3 @@ def ratios(rows):
                           "torch_default_threads": row["default_threads"],
                           "paddle_over_torch": round(ours["images_per_s"] / row["images_per_s"], 2)})
     return found
-
-
-def table(report):
-    """The report as a plain-text table, one row per measurement."""
-    header = ("framework", "batch", "ranks", "threads", "img/s", "min", "max", "cpu/wall",
-              "peak MB")
-    lines = [[r["framework"], r["global_batch"], r["ranks"], r["threads"],
-              f"{r['images_per_s']:.0f}", f"{r['min_images_per_s']:.0f}",
-              f"{r['max_images_per_s']:.0f}", f"{r['cpu_per_wall']:.2f}", f"{r['peak_rss_mb']:.0f}"]
-             for r in report["results"]]
-    widths = [max(len(str(c)) for c in column) for column in zip(header, *lines)]
-    text = ["  ".join(str(c).rjust(w) for c, w in zip(line, widths)) for line in [header] + lines]
-    info = report["machine"]
-    text.insert(0, f"{info['cpu_model']}, {info['logical_cpus']} logical CPUs, paddle "
-                   f"{info['paddle_version']} on {info['device']}, load average "
-                   f"{info['load_average']} before, {info['load_average_after']} after")
-    for ratio in report.get("ratios", []):
-        which = "default" if ratio["torch_threads"] == ratio["torch_default_threads"] else "set"
-        threads = f"{ratio['torch_threads']} thread" + ("s" if ratio["torch_threads"] > 1 else "")
-        text.append(f"batch {ratio['batch']}: paddle / torch ({threads}, {which}) = "
-                    f"{ratio['paddle_over_torch']:.2f}x")
-    if "profile" in report:
-        from .profile import table as profile_table
-
-        text.append(profile_table(report["profile"]))
-    return "\n".join(text)

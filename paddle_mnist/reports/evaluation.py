@@ -96,20 +96,3 @@ def build_report(prefix, out_dir, overrides=(), split="test"):
         colors=[figures.RIGHT if predictions[i] == labels[i] else figures.WRONG for i in shown],
         title=f"First {len(shown)} {split} images: prediction (probability)")
     return report
-
-
-def summary(report, out_dir):
-    """The few lines `eval --report` prints."""
-    timing = report["inference"]
-    lines = [f"{report['checkpoint']} ({report['model']}, epoch {report['epoch']}): "
-             f"{report['split']} accuracy {report['accuracy']:.2%}, loss {report['loss']:.4f} "
-             f"on {report['samples']} images ({report['mistakes']} mistakes)",
-             "most confused pairs (true as predicted):"]
-    lines += [f"  {p['a']} vs {p['b']}: {p['count']} ({p['a']} as {p['b']}: {p['a_as_b']}, "
-              f"{p['b']} as {p['a']}: {p['b_as_a']})" for p in report["confused_pairs"]]
-    lines.append(f"inference on {timing['device']}: {timing['ms_per_image_batched']:.3f} ms per "
-                 f"image in batches of {timing['batch_size']}, "
-                 f"{timing['ms_per_image_single']:.2f} ms for a single image")
-    lines.append(f"report: {os.path.join(out_dir, 'report.json')} (+ confusion_matrix.png, "
-                 "mistakes.png, samples.png)")
-    return "\n".join(lines)

@@ -1,0 +1,99 @@
+"""Measure training throughput or inference speed, as a table or JSON.
+
+    python tools/benchmark.py train -c configs/lenet.yml --batch-sizes 64,256 --compare-torch
+    python tools/benchmark.py infer --model inference/mnist
+    python -m paddle.distributed.launch --nproc_per_node 2 tools/benchmark.py train \\
+        -c configs/lenet.yml --batch-sizes 128     # data parallel: global batch 256
+"""
+
+import argparse
+
+from .. import cli
+
+
+def batch_sizes(text):
+    try:
+        sizes = [int(part) for part in text.split(",")]
+    except ValueError:
+        sizes = []
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"expected positive integers separated by commas, "
+                                         f"e.g. 64,256; got {text!r}")
+    return sizes
+
+
+def add_arguments(parser):
+    commands = parser.add_subparsers(dest="benchmark", required=True, metavar="{train,infer}")
+    train = commands.add_parser("train", help="training images/s through tools/train.py's path")
+    cli.add_config_args(train, config_required=True)
+    train.add_argument("--batch-sizes", type=batch_sizes, default=None, metavar="B1,B2",
+                       help="per-process batch sizes to measure, e.g. 64,256 "
+                            "(default: the config's train.batch_size)")
+    train.add_argument("--steps", type=int, default=200,
+                       help="timed training steps per measurement (default 200)")
+    train.add_argument("--warmup", type=int, default=20,
+                       help="untimed steps before timing starts (default 20)")
+    train.add_argument("--windows", type=int, default=5,
+                       help="timed steps are split into this many windows; the median "
+                            "window's images/s is reported (default 5)")
+    train.add_argument("--compare-torch", action="store_true",
+                       help="also time the same network in a plain PyTorch eager loop "
+                            "(needs: pip install -r requirements-bench.txt)")
+    train.add_argument("--profile", action="store_true",
+                       help="also profile paddle's step per operator (paddle.profiler, a "
+                            "separate run at the first batch size) and show where time goes")
+    train.add_argument("--json", action="store_true", help="print one JSON document")
+    train.set_defaults(measure=measure_training)
+    infer = commands.add_parser("infer", help="latency and images/s of an exported model")
+    infer.add_argument("--model", required=True, metavar="PREFIX",
+                       help="exported model prefix written by tools/export.py, "
+                            "e.g. inference/mnist")
+    infer.add_argument("--batch1-calls", type=int, default=2000,
+                       help="batch-1 calls timed per backend for p50/p99 latency (default 2000)")
+    infer.add_argument("--big-batch", type=int, default=256,
+                       help="batch size of the throughput measurement (default 256)")
+    infer.add_argument("--big-batch-calls", type=int, default=100,
+                       help="calls at --big-batch timed per backend (default 100)")
+    infer.add_argument("--json", action="store_true", help="print one JSON document")
+    infer.set_defaults(measure=measure_inference)
+
+
+def measure_training(args):
+    from ..bench import training
+    from ..config import load_config
+    from ..reports import summary
+
+    config = load_config(args.config, args.overrides)
+    training.check_plan(args.steps, args.warmup, args.windows)
+    report = training.run(config, args.batch_sizes or [config.train.batch_size], args.steps,
+                          args.warmup, args.windows, args.compare_torch)
+    if args.profile:
+        from ..bench.profile import profile_paddle
+
+        report["profile"] = profile_paddle(training.with_batch(config, report["results"][0]
+                                                               ["batch"]),
+                                           steps=args.steps, warmup=args.warmup)
+    return report, summary.training_benchmark_table
+
+
+def measure_inference(args):
+    from ..bench import machine
+    from ..bench.inference import measure_inference as measure
+    from ..errors import ConfigError
+    from ..reports import summary
+
+    for flag in ("batch1_calls", "big_batch", "big_batch_calls"):
+        if getattr(args, flag) < 1:
+            raise ConfigError(f"--{flag.replace('_', '-')} must be at least 1")
+    before = machine.describe()
+    rows = measure(args.model, args.batch1_calls, args.big_batch, args.big_batch_calls)
+    report = {"model": args.model, "results": rows,
+              "machine": dict(before, load_average_after=machine.load_average())}
+    return report, summary.inference_benchmark_table
+
+
+def main(args):
+    import json
+
+    report, table = args.measure(args)
+    print(json.dumps(report, indent=2) if args.json else table(report))

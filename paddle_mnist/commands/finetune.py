@@ -1,0 +1,42 @@
+"""Fine-tune a checkpoint at a lower learning rate into a new checkpoint.
+
+    python tools/finetune.py --resume output/mnist            # Adam 1e-3 -> 1e-4, 2 epochs
+    python tools/finetune.py --resume output/mnist --lr 5e-5 --epochs 3
+    python tools/finetune.py --resume output/mnist --skip-mismatch -o model.args.num_classes=11
+"""
+
+from .. import cli
+
+
+def add_arguments(parser):
+    parser.add_argument("--resume", required=True, metavar="PREFIX",
+                        help="checkpoint to start from, e.g. output/mnist (left untouched)")
+    parser.add_argument("--lr", type=float, metavar="RATE",
+                        help="learning rate (default: one tenth of the checkpoint's)")
+    parser.add_argument("--epochs", type=int, metavar="N", help="epochs to train (default: 2)")
+    parser.add_argument("--output", metavar="PREFIX",
+                        help="checkpoint prefix to write (default: <resume prefix>_finetune)")
+    parser.add_argument("--skip-mismatch", action="store_true",
+                        help="load only parameters whose name and shape fit the network "
+                             "(e.g. a new head after -o model.args.num_classes=N)")
+    cli.add_config_args(parser)
+
+
+def check(parser, args):
+    if args.config:
+        parser.error("-c is not used: the config saved with the checkpoint is; use -o to change it")
+
+
+def main(args):
+    from .. import finetune
+    from ..reports import summary
+
+    job = finetune.plan(args.resume, lr=args.lr, epochs=args.epochs, output=args.output,
+                        skip_mismatch=args.skip_mismatch, overrides=args.overrides)
+    print(summary.finetune_start(job))
+    before = job.evaluate_before()
+    print(f"test accuracy before fine-tuning: {before['acc']:.2%} (loss {before['loss']:.4f})")
+    result = job.run()
+    print(f"test accuracy after fine-tuning:  {result.test['acc']:.2%} "
+          f"(loss {result.test['loss']:.4f}; before {before['acc']:.2%})")
+    print(summary.train_summary(result))

@@ -12,44 +12,18 @@ import signal
 import sys
 import threading
 import time
-from dataclasses import asdict, dataclass, field
 
 import paddle
 from paddle.callbacks import Callback, VisualDL
 
-from .distributed import mean_over_ranks
-from .errors import UserError
-
-
-def is_main_process():
-    return paddle.distributed.get_rank() == 0
+from .checkpoint import EpochRecord
+from .distributed import is_main_process, mean_over_ranks
+from .errors import TrainingDiverged, UserError
+from .metrics import MEAN_LOSS
 
 
 def _scalar(value):
     return float(value[0] if isinstance(value, (list, tuple)) else value)
-
-
-@dataclass
-class RunState:
-    """What a checkpoint must remember to continue a run where it stopped."""
-
-    epochs_done: int = 0
-    steps_done: int = 0
-    epoch_steps_done: int = 0   # steps of the unfinished next epoch (after Ctrl-C)
-    best_acc: float = -1.0
-    best_epoch: int = 0
-    bad_epochs: int = 0
-    stopped_early: bool = False
-    run_name: str = ""
-    log_dir: str = ""
-    history: list = field(default_factory=list)
-
-    def to_dict(self):
-        return asdict(self)
-
-
-class TrainingDiverged(UserError):
-    """The loss became NaN or infinite."""
 
 
 class RunLogger(VisualDL):
@@ -133,7 +107,7 @@ class DivergenceGuard(Callback):
                        "steps in a row", f"step {step + 1}")
 
     def on_eval_end(self, logs=None):
-        loss = mean_over_ranks(_scalar(logs["loss"]))
+        loss = mean_over_ranks(_scalar(logs[MEAN_LOSS]))  # the whole set's, not a batch's
         if not loss <= EXPLODED_LOSS:  # also true for NaN
             self._stop(f"evaluation loss is {loss:.4g}", "after its last step")
         for param in self.model.network.parameters():
@@ -162,8 +136,8 @@ class EpochRecorder(Callback):
         self.steps += 1
 
     def on_epoch_end(self, epoch, logs=None):
-        # mean_loss (engine.WholeSetLoss) is the epoch's mean; hapi's loss is its last batch's
-        self.train_logs = {"train_loss": _scalar(logs["mean_loss"]),
+        # the epoch's mean (metrics.WholeSetLoss); hapi's `loss` is its last batch's
+        self.train_logs = {"train_loss": _scalar(logs[MEAN_LOSS]),
                            "train_acc": _scalar(logs["acc"])}
         self.lr = self.model._optimizer.get_lr()  # the rate this epoch trained at
         self.train_seconds = time.perf_counter() - self.started
@@ -175,11 +149,10 @@ class EpochRecorder(Callback):
         state.steps_done += self.steps
         state.epoch_steps_done = 0
         acc = _scalar(logs["acc"])
-        record = {"epoch": state.epochs_done, **self.train_logs,
-                  "eval_loss": _scalar(logs["mean_loss"]), "eval_acc": acc, "lr": self.lr,
-                  "train_seconds": round(self.train_seconds, 3),
-                  "seconds": round(time.perf_counter() - self.started, 3)}
-        state.history.append(record)
+        state.history.append(EpochRecord(
+            epoch=state.epochs_done, **self.train_logs, eval_loss=_scalar(logs[MEAN_LOSS]),
+            eval_acc=acc, lr=self.lr, train_seconds=round(self.train_seconds, 3),
+            seconds=round(time.perf_counter() - self.started, 3)))
         improved = acc > state.best_acc
         if improved:
             state.best_acc, state.best_epoch, state.bad_epochs = acc, state.epochs_done, 0

@@ -19,6 +19,12 @@ import yaml
 
 from .errors import ConfigError
 
+# The data pipeline feeds raw 28x28 MNIST or the 2-pixel-padded 32x32 images the
+# 1998 LeNet-5 was designed for; the model registry accepts only these too.
+INPUT_SIZES = (28, 32)
+OPTIMIZERS = ("adam", "adamw", "sgd", "momentum")   # paddle_mnist.optim builds each
+SCHEDULES = ("constant", "step", "cosine", "onecycle")
+
 
 def _opt(default, **checks):
     """A field with a default and checks: min, max (inclusive), choices."""
@@ -44,7 +50,7 @@ class AugmentConfig:
 @dataclass
 class DataConfig:
     root: Optional[str] = None       # else $PADDLE_MNIST_DATA, else paddle's downloader
-    input_size: Optional[int] = _opt(None, choices=(None, 28, 32))  # None: the net's own
+    input_size: Optional[int] = _opt(None, choices=(None, *INPUT_SIZES))  # None: the net's own
     mean: float = 127.5
     std: float = _opt(127.5, min=1e-6)
     augment: AugmentConfig = _opt(AugmentConfig())
@@ -56,7 +62,7 @@ class TrainConfig:
     epochs: int = _opt(5, min=1)
     batch_size: int = _opt(64, min=1)
     eval_batch_size: int = _opt(1000, min=1)
-    seed: int = _opt(42, min=0)
+    seed: int = _opt(42, min=0, max=2**32 - 1)   # numpy and paddle seeds are 32-bit
     device: str = "auto"             # auto (GPU when paddle has one), cpu, gpu, gpu:N
     early_stopping_patience: int = _opt(0, min=0)   # epochs without improvement; 0 = off
     max_steps_per_epoch: Optional[int] = _opt(None, min=1)  # cap for quick runs
@@ -66,7 +72,7 @@ class TrainConfig:
 
 @dataclass
 class ScheduleConfig:
-    name: str = _opt("constant", choices=("constant", "step", "cosine", "onecycle"))
+    name: str = _opt("constant", choices=SCHEDULES)
     step_size: int = _opt(5, min=1)              # step: epochs between decays
     gamma: float = _opt(0.1, min=0, max=1)       # step: decay factor
     warmup_epochs: float = _opt(0.0, min=0)      # linear warm-up before the schedule
@@ -75,7 +81,7 @@ class ScheduleConfig:
 
 @dataclass
 class OptimizerConfig:
-    name: str = _opt("adam", choices=("adam", "adamw", "sgd", "momentum"))
+    name: str = _opt("adam", choices=OPTIMIZERS)
     learning_rate: float = _opt(0.001, min=0)
     momentum: float = _opt(0.9, min=0, max=1)   # used by the momentum optimizer only
     nesterov: bool = False                      # momentum optimizer: Nesterov update
@@ -91,12 +97,23 @@ class OutputConfig:
 
 
 @dataclass
+class ReferenceConfig:
+    """What the material a recipe reproduces reports (docs/results.md compares); no
+    effect on training. Kept in the config so it travels with every checkpoint."""
+
+    accuracy: Optional[float] = _opt(None, min=0, max=1)            # test accuracy reported
+    finetuned_accuracy: Optional[float] = _opt(None, min=0, max=1)  # ... after fine-tuning
+    source: str = ""                                                # where it is reported
+
+
+@dataclass
 class Config:
     model: ModelConfig = _opt(ModelConfig())
     data: DataConfig = _opt(DataConfig())
     train: TrainConfig = _opt(TrainConfig())
     optimizer: OptimizerConfig = _opt(OptimizerConfig())
     output: OutputConfig = _opt(OutputConfig())
+    reference: ReferenceConfig = _opt(ReferenceConfig())
 
     def to_dict(self):
         return dataclasses.asdict(self)
@@ -124,7 +141,7 @@ def _coerce(value, kind, name):
         return _build(kind, value, name + ".")
     if kind is float and isinstance(value, str):
         try:  # YAML 1.1 reads 1e-3 (no dot) as a string
-            return float(value)
+            value = float(value)
         except ValueError:
             pass
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
@@ -242,7 +259,7 @@ def read_yaml(path):
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path} must hold a mapping of sections (model, data, train, "
-                          "optimizer, output), not a YAML {type(data).__name__}")
+                          f"optimizer, output), not a YAML {type(data).__name__}")
     return data
 
 

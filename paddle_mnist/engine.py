@@ -1,43 +1,39 @@
-"""Config -> `paddle.Model` -> fit / evaluate, with checkpoints and VisualDL.
+"""Config -> a planned run -> `paddle.Model.fit`, with checkpoints and VisualDL.
 
-This is the path every tool trains and evaluates through: `train` starts or
-resumes a run, `evaluate` scores a checkpoint. Both wrap the network in
-`paddle.Model` with declared InputSpecs and use `prepare(optimizer,
-CrossEntropyLoss, Accuracy)` exactly as the PaddlePaddle tutorials do.
+Every tool that trains goes through here: `plan` decides what a run is
+(start from a config, resume a checkpoint, continue a sweep point, or start
+from a fine-tune's weights), `build_training` sets it up (data, network in a
+`paddle.Model` with declared InputSpecs, `prepare(optimizer,
+CrossEntropyLoss, metrics)` as the PaddlePaddle tutorials do, the batch
+loader), and `train` runs it in four named steps: restore, callbacks, fit,
+finish. Only rank 0 writes (checkpoints, lock, logs); every rank trains.
 """
 
 import contextlib
 import datetime
+import json
 import os
 import random
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 import paddle
-from paddle.static import InputSpec
 
 from . import checkpoint as ckpt
 from . import distributed
-from .callbacks import (DivergenceGuard, EpochRecorder, RunLogger, RunState, StopOnInterrupt,
-                        StopRequested, TrainingInterrupted, is_main_process)
-from .config import from_dict
-from .data import ArrayDataset, BatchLoader, eval_loader, load_splits
+from .callbacks import (DivergenceGuard, EpochRecorder, RunLogger, StopOnInterrupt,
+                        StopRequested, TrainingInterrupted)
+from .config import Config, from_dict, load_config
+from .data import BatchLoader, eval_loader, load_splits
 from .errors import ConfigError
-from .models import create_model, model_input_size
+from .metrics import MEAN_LOSS, hapi_metrics
+from .network import build_network, paddle_model, select_device
 from .optim import build_optimizer
 from .runlock import RunLock
+from .scoring import datasets_for, score_model
 
-
-def select_device(spec):
-    """'auto' picks the GPU when this paddle build has one, else the CPU."""
-    if spec == "auto":
-        has_gpu = paddle.device.is_compiled_with_cuda() and paddle.device.cuda.device_count() > 0
-        spec = "gpu" if has_gpu else "cpu"
-    try:
-        return paddle.set_device(spec)
-    except (ValueError, RuntimeError) as err:
-        raise ConfigError(f"train.device={spec!r} is not usable here ({str(err).splitlines()[0]}); "
-                          "use auto or cpu") from None
+SCHEDULES_OVER_EPOCHS = ("cosine", "onecycle")  # laid out for train.epochs when the run starts
 
 
 def seed_everything(seed):
@@ -46,43 +42,126 @@ def seed_everything(seed):
     paddle.seed(seed)
 
 
-def input_size_of(config):
-    native = model_input_size(config.model.name)
-    wanted = config.data.input_size or native
-    if wanted != native:
-        raise ConfigError(f"model '{config.model.name}' expects {native}x{native} input; "
-                          f"set data.input_size to {native} or leave it unset")
-    return native
+@dataclass
+class StartFrom:
+    """Weights a run starts from instead of a fresh initialisation (fine-tuning)."""
+
+    network: paddle.nn.Layer
+    source: ckpt.Source
 
 
-def build_model(config, network=None):
-    """paddle.Model around the configured network, with declared input specs."""
-    size = input_size_of(config)
-    network = network or create_model(config.model.name, **config.model.args)
-    inputs = InputSpec([None, 1, size, size], "float32", "image")
-    labels = InputSpec([None, 1], "int64", "label")
-    return paddle.Model(network, inputs=inputs, labels=labels)
+@dataclass
+class RunPlan:
+    config: Config
+    resume: Optional[ckpt.Checkpoint] = None   # continue this run (optimizer, epoch, history)
+    start_from: Optional[StartFrom] = None
 
 
-def datasets(config, splits):
-    """{'train', 'val', 'test'} -> ArrayDataset (or None) with the config's input."""
-    size = input_size_of(config)
-    return {name: ArrayDataset(*pair, input_size=size, mean=config.data.mean, std=config.data.std)
-            if pair else None for name, pair in splits.items()}
+def _overridden(overrides, key):
+    return any(text.split("=", 1)[0].strip() == key for text in overrides)
 
 
-def prepare(model, config, steps_per_epoch, lr_multiplier=1.0):
-    optimizer, by_step = build_optimizer(config.optimizer, model.parameters(), steps_per_epoch,
+def plan(config_file=None, overrides=(), *, resume=None, config=None, start_from=None,
+         continue_if_same=False):
+    """What to train: a config file (+ -o), an already resolved `config`, or the
+    checkpoint prefix `resume` (its saved config + -o, written back to the same
+    prefix). `continue_if_same` resumes the config's own checkpoint when it was
+    made by this very config (sweep points). Nothing is trained or written here.
+    """
+    checkpoint = None
+    if resume:
+        checkpoint = ckpt.load_checkpoint(resume)
+        config = from_dict(checkpoint.sidecar.config, overrides)
+        if not _overridden(overrides, "output.checkpoint"):
+            # where it was resumed from, not the saved (cwd-relative) path; the prefix
+            # asked for even when its interrupted save made loading fall back to .prev
+            config.output.checkpoint = ckpt.normalize_prefix(resume)
+        _check_extension(checkpoint, config)
+    elif config is None:
+        config = load_config(config_file, overrides)
+    elif continue_if_same:
+        checkpoint = _same_config_checkpoint(config)
+    return RunPlan(config, checkpoint, start_from)
+
+
+def _check_extension(checkpoint, config):
+    """A schedule laid out over train.epochs has ended (at 0 for cosine) when the run
+    has; training more epochs would report work done at a rate of nothing."""
+    saved = from_dict(checkpoint.sidecar.config)
+    schedule = saved.optimizer.lr_schedule.name
+    if config.train.epochs != saved.train.epochs and schedule in SCHEDULES_OVER_EPOCHS:
+        raise ConfigError(
+            f"{checkpoint.prefix} was trained with a {schedule} schedule laid out for "
+            f"{saved.train.epochs} epochs, so train.epochs cannot change on resume (its rate "
+            f"{'has reached 0' if schedule == 'cosine' else 'is near 0'} at the end); to train "
+            f"more, fine-tune it: python tools/finetune.py --resume {checkpoint.prefix} "
+            f"--epochs N")
+
+
+def _same_config_checkpoint(config):
+    prefix = config.output.checkpoint
+    if not os.path.isfile(prefix + ckpt.META):
+        return None
+    try:
+        checkpoint = ckpt.load_checkpoint(prefix)
+    except ckpt.CheckpointError:
+        return None  # torn or foreign: train afresh
+    same = checkpoint.sidecar.config == json.loads(json.dumps(config.to_dict()))
+    return checkpoint if same else None
+
+
+@dataclass
+class Training:
+    """Everything a run trains with, set up and ready for `Model.fit`."""
+
+    config: Config
+    data: dict                 # 'train', 'val', 'test' -> ArrayDataset or None
+    model: paddle.Model
+    loader: BatchLoader
+    optimizer: paddle.optimizer.Optimizer
+    by_step: bool              # does the schedule step per batch (else per epoch)?
+    lr_multiplier: float
+    prefix: str                # the last epoch's checkpoint ...
+    best_prefix: str           # ... and the best one's
+
+    @property
+    def eval_split(self):
+        return "val" if self.data["val"] is not None else "test"
+
+    def sidecar(self, state, source):
+        spread = distributed.scaling(self.config, self.lr_multiplier)
+        return ckpt.Sidecar(model=self.config.model.name, config=self.config.to_dict(),
+                            state=state, eval_split=self.eval_split,
+                            lr_multiplier=self.lr_multiplier,
+                            data_parallel=ckpt.DataParallel(**spread),
+                            paddle_version=paddle.__version__, source=source)
+
+    def save(self, state, source, best):
+        sidecar = self.sidecar(state, source)
+        ckpt.save_checkpoint(self.prefix, self.model.network, self.optimizer, sidecar)
+        if best:
+            ckpt.save_checkpoint(self.best_prefix, self.model.network, None, sidecar)
+
+
+def build_training(config, network=None, splits=None):
+    """The Training for `config`: the one setup `train` runs and `bench.training`
+    times, so the benchmark measures the path a user's run takes. `network`
+    replaces a fresh one (fine-tuning); `splits` reuses already-read data."""
+    select_device(config.train.device)
+    seed_everything(config.train.seed)
+    data = datasets_for(config, splits or load_splits(config.data, config.train.seed))
+    model = paddle_model(config, network or build_network(config))
+    ranks = distributed.world_size()
+    lr_multiplier = ranks if config.train.scale_lr_with_ranks else 1.0
+    loader = BatchLoader(data["train"], config.train.batch_size, seed=config.train.seed,
+                         augment=config.data.augment,
+                         max_steps=config.train.max_steps_per_epoch)
+    optimizer, by_step = build_optimizer(config.optimizer, model.parameters(), len(loader),
                                          config.train.epochs, lr_multiplier)
-    # WholeSetLoss too, so that an epoch's evaluation on the test set is the final score
-    model.prepare(optimizer, paddle.nn.CrossEntropyLoss(),
-                  [paddle.metric.Accuracy(), WholeSetLoss()])
-    return optimizer, by_step
-
-
-def new_run_name(config):
-    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    return f"{config.output.run_name or config.model.name}-{stamp}"
+    model.prepare(optimizer, paddle.nn.CrossEntropyLoss(), hapi_metrics())
+    prefix = ckpt.normalize_prefix(config.output.checkpoint)
+    return Training(config, data, model, loader, optimizer, by_step, lr_multiplier,
+                    prefix, prefix + "_best")
 
 
 @dataclass
@@ -90,150 +169,107 @@ class TrainResult:
     checkpoint: str
     best_checkpoint: str
     log_dir: str
-    state: RunState
-    test: dict   # {"acc", "loss"} of the last epoch's weights on the test set
-    lr_multiplier: float
+    state: ckpt.RunState
+    test: dict         # {"acc", "loss", "samples"} of the last epoch's weights on the test set
+    epochs_trained: int  # in this call; 0 when the checkpoint had nothing left to do
 
 
-class WholeSetLoss(paddle.metric.Metric):
-    """Mean cross-entropy over every sample seen, each counted once.
-
-    The `loss` hapi reports is that of the last batch of this rank only. In
-    evaluation, metrics receive the outputs gathered from all ranks with the
-    distributed sampler's padding cut off, so this one is the whole set's
-    loss; in training it is the running mean of the epoch so far.
-    """
-
-    def __init__(self):
-        super().__init__()
-        self.reset()
-
-    def name(self):
-        return "mean_loss"
-
-    def compute(self, logits, labels):
-        return paddle.nn.functional.cross_entropy(logits, labels, reduction="none")
-
-    def update(self, losses):
-        self.total += float(np.sum(losses))
-        self.count += int(np.size(losses))
-
-    def reset(self):
-        self.total, self.count = 0.0, 0
-
-    def accumulate(self):
-        return self.total / max(self.count, 1)
+def train(run):
+    """Train (or continue) the planned run; see `TrainResult`."""
+    training = build_training(run.config, run.start_from.network if run.start_from else None)
+    state, source = _restore(training, run)
+    remaining = 0 if state.stopped_early else training.config.train.epochs - state.epochs_done
+    if remaining <= 0:  # nothing to do, so nothing is written either
+        test = run.resume.sidecar.test if run.resume else None
+        test = vars(test) if test else score_model(training.model, training.data["test"],
+                                                   training.config.train.eval_batch_size)
+        return TrainResult(training.prefix, training.best_prefix, state.log_dir, state, test, 0)
+    if distributed.world_size() > 1 and distributed.is_main_process():
+        print(distributed.describe_scaling(training.config, training.lr_multiplier))
+    done_before = state.epochs_done
+    with RunLock(training.prefix) if distributed.is_main_process() else contextlib.nullcontext():
+        recorder = _fit(training, state, source, remaining)
+        test = _finish(training, state, recorder)
+    return TrainResult(training.prefix, training.best_prefix, state.log_dir, state, test,
+                       state.epochs_done - done_before)
 
 
-def evaluate_model(model, dataset, batch_size):
-    """{'acc', 'loss', 'samples'} over the whole dataset, the same on every rank.
-
-    `model` is left prepared for evaluation only (any optimizer is dropped).
-    """
-    model.prepare(loss=paddle.nn.CrossEntropyLoss(),
-                  metrics=[paddle.metric.Accuracy(), WholeSetLoss()])
-    result = model.evaluate(eval_loader(dataset, batch_size), verbose=0)
-    return {"acc": float(result["acc"]), "loss": float(result["mean_loss"]),
-            "samples": len(dataset)}
-
-
-def build_training(config, network=None, lr_multiplier=None, splits=None):
-    """(data, model, loader, optimizer, by_step, lr_multiplier) for training `config`.
-
-    The one setup `train` runs and `bench.training` times, so the benchmark
-    measures the path a user's run takes. `splits` reuses already-read data.
-    """
-    select_device(config.train.device)
-    seed_everything(config.train.seed)
-    data = datasets(config, splits or load_splits(config.data, config.train.seed))
-    model = build_model(config, network)
-    if lr_multiplier is None:
-        ranks = paddle.distributed.get_world_size()
-        lr_multiplier = ranks if config.train.scale_lr_with_ranks else 1.0
-    loader = BatchLoader(data["train"], config.train.batch_size, seed=config.train.seed,
-                         augment=config.data.augment,
-                         max_steps=config.train.max_steps_per_epoch)
-    optimizer, by_step = prepare(model, config, len(loader), lr_multiplier)
-    return data, model, loader, optimizer, by_step, lr_multiplier
-
-
-def train(config, resume=None, network=None, state=None, lr_multiplier=None, source=None):
-    """Train (or continue) the run described by `config`; see `TrainResult`.
-
-    `resume` is a loaded Checkpoint to continue; `network`, `state` and
-    `lr_multiplier` let fine-tuning start from already-loaded weights.
-    `source` ({prefix, epoch} of the checkpoint fine-tuning started from) is
-    recorded in the sidecar, and kept when the run is resumed.
-    """
-    data, model, loader, optimizer, by_step, lr_multiplier = build_training(
-        config, network, lr_multiplier)
-    nranks = paddle.distributed.get_world_size()
-    spread = distributed.scaling(config, lr_multiplier, nranks)
-    if nranks > 1 and is_main_process():
-        print(distributed.describe_scaling(config, lr_multiplier, nranks))
-    state = state or RunState()
-    if resume is not None:
-        model.network.set_state_dict(ckpt.match_params(model.network, resume.params)[0])
-        optimizer.set_state_dict(resume.optimizer)
-        state = RunState(**resume.meta["state"])
-        source = source or resume.meta.get("source")
-        seed_everything(config.train.seed + state.epochs_done)  # fresh dropout noise per leg
+def _restore(training, run):
+    """(RunState, source) to start from: the resumed checkpoint's, or a new run's."""
+    source = run.start_from.source if run.start_from else None
+    state = ckpt.RunState()
+    if run.resume is not None:
+        saved = run.resume.sidecar
+        training.model.network.set_state_dict(
+            ckpt.match_params(training.model.network, run.resume.params)[0])
+        training.optimizer.set_state_dict(run.resume.optimizer)
+        state, source = saved.state, saved.source or source
+        seed_everything(training.config.train.seed + state.epochs_done)  # fresh dropout noise
     if not state.run_name:
-        state.run_name = new_run_name(config)
-        state.log_dir = os.path.join(config.output.log_dir, state.run_name)
-    loader.set_epoch(state.epochs_done, skip=state.epoch_steps_done)
-    prefix = ckpt.normalize_prefix(config.output.checkpoint)
-    best_prefix = prefix + "_best"
-    eval_split = "val" if data["val"] is not None else "test"
+        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+        state.run_name = f"{training.config.output.run_name or training.config.model.name}-{stamp}"
+        state.log_dir = os.path.join(training.config.output.log_dir, state.run_name)
+    training.loader.set_epoch(state.epochs_done, skip=state.epoch_steps_done)
+    return state, source
 
-    def save(best):
-        meta = {"model": config.model.name, "config": config.to_dict(), "state": state.to_dict(),
-                "eval_split": eval_split, "lr_multiplier": lr_multiplier, "data_parallel": spread,
-                "paddle_version": paddle.__version__}
-        if source:
-            meta["source"] = source
-        ckpt.save_checkpoint(prefix, model.network, optimizer, meta)
-        if best:
-            ckpt.save_checkpoint(best_prefix, model.network, None, meta)
 
-    logger = RunLogger(state)
+def _callbacks(training, state, source):
+    """(callbacks for Model.fit, the recorder, the stopper, the logger or None)."""
+    recorder = EpochRecorder(state, lambda best: training.save(state, source, best),
+                             training.config.train.early_stopping_patience)
     stopper = StopOnInterrupt(state)
-    recorder = EpochRecorder(state, save, config.train.early_stopping_patience)
-    callbacks = [DivergenceGuard(state, prefix), recorder,
-                 paddle.callbacks.LRScheduler(by_step=by_step, by_epoch=not by_step)]
-    if is_main_process():
-        callbacks.append(logger)
+    logger = RunLogger(state) if distributed.is_main_process() else None
+    callbacks = [DivergenceGuard(state, training.prefix), recorder,
+                 paddle.callbacks.LRScheduler(by_step=training.by_step,
+                                              by_epoch=not training.by_step)]
+    callbacks += [logger] if logger else []
     callbacks.append(stopper)  # last: a stop comes after the step is scheduled and logged
-    remaining = config.train.epochs - state.epochs_done
-    # one writer per output prefix; other ranks write nothing
-    with RunLock(prefix) if is_main_process() else contextlib.nullcontext():
-        try:
-            if remaining > 0 and not state.stopped_early:
-                stopper.install()
-                model.fit(loader, eval_loader(data[eval_split], config.train.eval_batch_size),
-                          epochs=remaining, eval_freq=1, log_freq=config.train.log_freq,
-                          verbose=2 if is_main_process() else 0, callbacks=callbacks)
-        except StopRequested:
-            if is_main_process():
-                save(best=False)
-            raise TrainingInterrupted(_stopped_at(state, len(loader), prefix)) from None
-        finally:
-            stopper.restore()
+    return callbacks, recorder, stopper, logger
+
+
+def _fit(training, state, source, epochs):
+    """Model.fit for `epochs` more epochs; Ctrl-C saves the run mid-epoch and stops."""
+    callbacks, recorder, stopper, logger = _callbacks(training, state, source)
+    config = training.config
+    if distributed.is_main_process():
+        ckpt.check_writable(training.prefix)
+    try:
+        stopper.install()
+        training.model.fit(training.loader,
+                           eval_loader(training.data[training.eval_split],
+                                       config.train.eval_batch_size),
+                           epochs=epochs, eval_freq=1, log_freq=config.train.log_freq,
+                           verbose=2 if distributed.is_main_process() else 0,
+                           callbacks=callbacks)
+    except StopRequested:
+        if distributed.is_main_process():
+            training.save(state, source, best=False)
+        raise TrainingInterrupted(_stopped_at(state, len(training.loader), training.prefix)) from None
+    finally:
+        stopper.restore()
+        if logger:
             logger.close()
-        if eval_split == "test" and recorder.last_eval:
-            # fit's last evaluation already scored these weights on the test set
-            test = {"acc": float(recorder.last_eval["acc"]),
-                    "loss": float(recorder.last_eval["mean_loss"]),
-                    "samples": len(data["test"])}
-        else:
-            test = evaluate_model(model, data["test"], config.train.eval_batch_size)
-        # what each rank really trained on in this leg (a collective: every rank calls it)
-        spread["samples_per_rank"] = distributed.gather_ints(loader.samples_seen)
-        if nranks > 1 and is_main_process():
-            print(distributed.describe_samples(spread["samples_per_rank"]))
-        if is_main_process() and state.epochs_done:
-            ckpt.update_meta(prefix, test=test, data_parallel=spread)
-    return TrainResult(prefix, best_prefix, state.log_dir, state, test, lr_multiplier)
+    return recorder
+
+
+def _finish(training, state, recorder):
+    """The last weights' test score, recorded in the sidecar with what each rank trained."""
+    config = training.config
+    if training.eval_split == "test" and recorder.last_eval:
+        # fit's last evaluation already scored these weights on the test set
+        test = {"acc": float(recorder.last_eval["acc"]),
+                "loss": float(recorder.last_eval[MEAN_LOSS]), "samples": len(training.data["test"])}
+    else:
+        test = score_model(training.model, training.data["test"], config.train.eval_batch_size)
+    spread = distributed.scaling(config, training.lr_multiplier)
+    # what each rank really trained on in this leg (a collective: every rank calls it)
+    spread["samples_per_rank"] = distributed.gather_ints(training.loader.samples_seen)
+    if distributed.world_size() > 1 and distributed.is_main_process():
+        print(distributed.describe_samples(spread["samples_per_rank"]))
+    if distributed.is_main_process() and state.epochs_done:
+        ckpt.update_sidecar(training.prefix, test=ckpt.Score(**test),
+                            data_parallel=ckpt.DataParallel(**spread))
+    return test
 
 
 def _stopped_at(state, steps_per_epoch, prefix):
@@ -241,25 +277,3 @@ def _stopped_at(state, steps_per_epoch, prefix):
              f"{steps_per_epoch}" if state.epoch_steps_done else f"after epoch {state.epochs_done}")
     return (f"training stopped {where}; saved {prefix}; resume with: "
             f"python tools/train.py --resume {prefix}")
-
-
-def load_for_eval(prefix, overrides=()):
-    """A checkpoint's config (plus overrides) and a paddle.Model holding its weights."""
-    checkpoint = ckpt.load_checkpoint(prefix, with_optimizer=False)
-    config = from_dict(checkpoint.meta["config"], overrides)
-    select_device(config.train.device)
-    model = build_model(config)
-    model.network.set_state_dict(ckpt.match_params(model.network, checkpoint.params)[0])
-    model.prepare(loss=paddle.nn.CrossEntropyLoss(), metrics=paddle.metric.Accuracy())
-    return checkpoint, config, model
-
-
-def evaluate(prefix, overrides=(), split="test"):
-    """{'acc', 'loss', 'samples', ...} of a checkpoint on the test (or val) split."""
-    checkpoint, config, model = load_for_eval(prefix, overrides)
-    data = datasets(config, load_splits(config.data, config.train.seed))
-    if data[split] is None:
-        raise ConfigError(f"the checkpoint has no '{split}' split (data.val_split is 0)")
-    result = evaluate_model(model, data[split], config.train.eval_batch_size)
-    return dict(result, split=split, checkpoint=checkpoint.prefix, model=config.model.name,
-                epoch=checkpoint.meta["state"]["epochs_done"])

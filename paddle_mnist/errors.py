@@ -32,3 +32,11 @@ class ImageError(UserError):
 
 class ExportError(UserError):
     """An inference model that cannot be written or does not match its source."""
+
+
+class TrainingDiverged(UserError):
+    """The loss became NaN, infinite or exploded; nothing was saved from it."""
+
+
+class OutputLocked(UserError):
+    """Another training is writing to the same output prefix."""

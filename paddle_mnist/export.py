@@ -20,7 +20,7 @@ small every op a Paddle Inference call saves is measurable latency; the check
 above compares the folded export with the unfolded checkpoint.
 """
 
-import json
+import dataclasses
 import os
 import shutil
 import tempfile
@@ -31,9 +31,12 @@ import paddle
 from paddle import nn
 from paddle.static import InputSpec
 
-from . import engine, predictors
 from .data import read_mnist, to_input
 from .errors import ExportError
+from .exported import MODEL_SUFFIXES, SPEC_SUFFIX, ExportSpec, model_prefix, write_spec
+from .files import sha256_file
+from .network import forward, input_size_of, load_network
+from .predictors import open_predictor, spec_for
 
 TOLERANCE = 1e-4
 VERIFY_IMAGES = 256
@@ -47,39 +50,33 @@ class ExportResult:
     max_abs_diff: dict   # backend -> largest |logit difference| against dygraph
     agreement: dict      # backend -> images whose predicted class matches dygraph
     images: int          # how many real test images were compared
-    spec: dict
+    spec: ExportSpec
 
 
 def export(checkpoint_prefix, output="inference/mnist", onnx=False, overrides=(),
            verify_images=VERIFY_IMAGES, tolerance=TOLERANCE):
     """Export the checkpoint at `checkpoint_prefix` to `output` and verify it."""
-    checkpoint, config, model = engine.load_for_eval(checkpoint_prefix, overrides)
-    network = model.network
-    network.eval()
-    size = engine.input_size_of(config)
+    loaded = load_network(checkpoint_prefix, overrides)
+    config, network = loaded.config, loaded.network
+    size = input_size_of(config)
     images = read_mnist(config.data.root, "test")[0][:verify_images]
-    with paddle.no_grad():
-        reference = network(paddle.to_tensor(
-            to_input(images, size, config.data.mean, config.data.std))).numpy()
-    spec = predictors.spec_for(config, reference.shape[1], source=checkpoint.prefix)
-    spec["source_epoch"] = checkpoint.meta["state"]["epochs_done"]
-    spec["folded_linear_layers"] = fold_linear_chains(network)
-    prefix = predictors.model_prefix(output)
+    reference = forward(network, to_input(images, size, config.data.mean, config.data.std))
+    spec = dataclasses.replace(spec_for(loaded), folded_linear_layers=fold_linear_chains(network))
+    prefix = model_prefix(output)
     staging = _staging_folder(os.path.dirname(prefix) or ".")
     try:
         staged = os.path.join(staging, os.path.basename(prefix))
         paddle.jit.save(network, staged, input_spec=[InputSpec([None, 1, size, size],
                                                                "float32", "image")])
-        suffixes = list(predictors.MODEL_SUFFIXES["paddle"])
+        suffixes = list(MODEL_SUFFIXES["paddle"])
         if onnx:
             _convert_to_onnx(staged)
-            suffixes += predictors.MODEL_SUFFIXES["onnx"]
-        spec["files"] = {s: predictors.sha256_file(staged + s) for s in suffixes}
-        with open(staged + predictors.SPEC_SUFFIX, "w", encoding="utf-8") as f:
-            json.dump(spec, f, indent=1)
+            suffixes += MODEL_SUFFIXES["onnx"]
+        spec.files = {s: sha256_file(staged + s) for s in suffixes}
+        write_spec(staged + SPEC_SUFFIX, spec)
         diffs, agreement = {}, {}
         for backend in ("paddle", "onnx") if onnx else ("paddle",):
-            logits = predictors.open_predictor(staged, backend).logits(images)
+            logits = open_predictor(staged, backend).logits(images)
             diffs[backend] = float(np.abs(logits - reference).max())
             agreement[backend] = int((logits.argmax(1) == reference.argmax(1)).sum())
             if not diffs[backend] <= tolerance:
@@ -87,7 +84,7 @@ def export(checkpoint_prefix, output="inference/mnist", onnx=False, overrides=()
                                   f"by up to {diffs[backend]:.2e} (> {tolerance:g}) on real "
                                   "test images; nothing was written")
         files = []
-        for suffix in suffixes + [predictors.SPEC_SUFFIX]:
+        for suffix in suffixes + [SPEC_SUFFIX]:
             os.replace(staged + suffix, prefix + suffix)
             files.append(prefix + suffix)
     except OSError as err:
@@ -167,7 +164,7 @@ def _convert_to_onnx(prefix):
     import paddle2onnx
 
     paddle2onnx.utils.logging.log_level = 0  # its INFO/WARNING lines are for converter authors
-    model, params = (prefix + s for s in predictors.MODEL_SUFFIXES["paddle"])
+    model, params = (prefix + s for s in MODEL_SUFFIXES["paddle"])
     try:
         # with save_file=None it returns the bytes; on failure it only logs and
         # then fails on an unset variable, so any exception means "no model".

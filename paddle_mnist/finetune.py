@@ -3,9 +3,10 @@
 Fine-tuning is not resuming: the run keeps only the weights. The optimizer is
 built fresh from the config at one tenth of the checkpoint's learning rate
 (paddle's `Model.load` would restore the old optimizer state, and with it the
-old rate), the epoch count starts again, and everything is written to a new
-prefix with its own VisualDL run, so the source checkpoint is never touched.
-The new sidecar records the source (`source: {prefix, epoch}`).
+old rate), everything is written to a new prefix with its own VisualDL run,
+so the source checkpoint is never touched, and the new sidecar records the
+source (`source: {prefix, epoch}`). A checkpoint saved by plain PaddlePaddle
+code (no sidecar) can be fine-tuned too; see `network.load_network`.
 
 Weights go through `checkpoint.match_params`, never `Model.load`: with
 `skip_mismatch=True` paddle's loader crashes when the first parameter is the
@@ -16,14 +17,14 @@ import json
 import os
 from dataclasses import dataclass, field
 
-import paddle
-
 from . import checkpoint as ckpt
 from . import engine
 from .config import from_dict
 from .data import load_splits
 from .errors import ConfigError
 from .models import create_model
+from .network import paddle_model, plain_checkpoint_config, select_device
+from .scoring import datasets_for, score_model
 
 LR_FACTOR = 0.1
 DEFAULT_EPOCHS = 2
@@ -31,12 +32,21 @@ DEFAULT_EPOCHS = 2
 
 @dataclass
 class FineTuneJob:
-    source: str            # checkpoint prefix the weights come from
-    source_epoch: int
+    plan: engine.RunPlan   # the fine-tune run: its config and the starting weights
     source_lr: float
-    config: object         # the resolved Config of the fine-tune run
-    network: object        # paddle.nn.Layer holding the matched source weights
     skipped: list = field(default_factory=list)  # parameters left at their fresh init
+
+    @property
+    def config(self):
+        return self.plan.config
+
+    @property
+    def source(self):
+        return self.plan.start_from.source.prefix
+
+    @property
+    def source_epoch(self):
+        return self.plan.start_from.source.epoch
 
     @property
     def lr(self):
@@ -44,17 +54,15 @@ class FineTuneJob:
 
     def evaluate_before(self):
         """{'acc', 'loss', 'samples'} of the starting weights on the test set."""
-        engine.select_device(self.config.train.device)
-        model = engine.build_model(self.config, self.network)
-        model.prepare(loss=paddle.nn.CrossEntropyLoss(), metrics=paddle.metric.Accuracy())
-        test = engine.datasets(self.config, load_splits(self.config.data,
-                                                        self.config.train.seed))["test"]
-        return engine.evaluate_model(model, test, self.config.train.eval_batch_size)
+        select_device(self.config.train.device)
+        model = paddle_model(self.config, self.plan.start_from.network)
+        test = datasets_for(self.config, load_splits(self.config.data,
+                                                     self.config.train.seed))["test"]
+        return score_model(model, test, self.config.train.eval_batch_size)
 
     def run(self):
         """Train; returns engine.TrainResult (its `.test` is the accuracy after)."""
-        return engine.train(self.config, network=self.network,
-                            source={"prefix": self.source, "epoch": self.source_epoch})
+        return engine.train(self.plan)
 
 
 def _same_file(a, b):
@@ -67,8 +75,9 @@ def plan(prefix, *, lr=None, epochs=None, output=None, skip_mismatch=False, over
     Precedence for every setting: defaults (rate / 10, 2 epochs, output
     `<prefix>_finetune`) < `overrides` (-o) < the explicit arguments.
     """
-    source = ckpt.load_checkpoint(prefix, with_optimizer=False)
-    saved = from_dict(source.meta["config"])
+    source = ckpt.load_checkpoint(prefix, with_optimizer=False, allow_plain=True)
+    saved = (from_dict(source.sidecar.config) if source.sidecar
+             else plain_checkpoint_config(source, overrides))
     run_name = f"{saved.output.run_name or saved.model.name}-finetune"
     defaults = [f"optimizer.learning_rate={saved.optimizer.learning_rate * LR_FACTOR!r}",
                 f"train.epochs={DEFAULT_EPOCHS}",
@@ -77,7 +86,7 @@ def plan(prefix, *, lr=None, epochs=None, output=None, skip_mismatch=False, over
     explicit = [f"optimizer.learning_rate={float(lr)!r}"] if lr is not None else []
     explicit += [f"train.epochs={int(epochs)}"] if epochs is not None else []
     explicit += [f"output.checkpoint={json.dumps(output)}"] if output is not None else []
-    config = from_dict(source.meta["config"], defaults + list(overrides) + explicit)
+    config = from_dict(saved.to_dict(), defaults + list(overrides) + explicit)
     if config.optimizer.learning_rate <= 0:
         raise ConfigError(f"the fine-tune learning rate must be > 0, got "
                           f"{config.optimizer.learning_rate:g}")
@@ -92,5 +101,6 @@ def plan(prefix, *, lr=None, epochs=None, output=None, skip_mismatch=False, over
     network = create_model(config.model.name, **config.model.args)
     matched, skipped = ckpt.match_params(network, source.params, skip_mismatch=skip_mismatch)
     network.set_state_dict({**network.state_dict(), **matched})  # skipped keep their init
-    return FineTuneJob(source.prefix, source.meta["state"]["epochs_done"],
-                       saved.optimizer.learning_rate, config, network, skipped)
+    start = engine.StartFrom(network, ckpt.Source(source.prefix, source.epoch or 0))
+    return FineTuneJob(engine.plan(config=config, start_from=start),
+                       saved.optimizer.learning_rate, skipped)

@@ -12,8 +12,6 @@ and a dygraph network are not re-entrant, so their runs are serialised by a
 lock; ONNX Runtime sessions are thread-safe by design.
 """
 
-import hashlib
-import json
 import os
 import threading
 
@@ -21,63 +19,14 @@ import numpy as np
 import paddle
 from paddle import inference
 
-from . import engine
+from . import checkpoint as ckpt
 from .data import to_input
 from .errors import CheckpointError, ExportError
+from .exported import (MODEL_SUFFIXES, SPEC_SUFFIX, ExportSpec, check_model_file, model_prefix,
+                       read_spec)
+from .network import forward, input_size_of, load_network, num_classes
 
-SPEC_SUFFIX = ".preprocess.json"
-SPEC_FORMAT = 1
-MODEL_SUFFIXES = {"paddle": (".json", ".pdiparams"), "onnx": (".onnx",)}
 BACKENDS = ("paddle", "onnx")
-
-
-def sha256_file(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def model_prefix(path):
-    """'inference/mnist.json', '.onnx', '.preprocess.json', ... -> 'inference/mnist'."""
-    for suffix in (SPEC_SUFFIX, ".meta.json", ".json", ".pdiparams", ".onnx", ".pdparams"):
-        if path.endswith(suffix):
-            return path[: -len(suffix)]
-    return path
-
-
-def read_spec(prefix):
-    """The preprocessing description exported next to the model at `prefix`."""
-    path = prefix + SPEC_SUFFIX
-    try:
-        with open(path, encoding="utf-8") as f:
-            spec = json.load(f)
-    except OSError as err:
-        raise ExportError(f"cannot read {path}: {err.strerror or err}; export the model with "
-                          "tools/export.py --resume output/mnist") from None
-    except (ValueError, UnicodeDecodeError):
-        raise ExportError(f"{path} is not valid JSON; export the model again") from None
-    missing = {"input_size", "mean", "std", "class_names", "model", "files"} - set(spec)
-    if spec.get("format") != SPEC_FORMAT or missing:
-        raise ExportError(f"{path} is not a paddle-mnist preprocessing description "
-                          f"(format {SPEC_FORMAT}); export the model again")
-    return spec
-
-
-def check_model_file(prefix, suffix, spec):
-    """The model file exists and is the one exported with `spec` (not a stale one)."""
-    path = prefix + suffix
-    if suffix not in spec["files"]:
-        hint = " with --onnx" if suffix == ".onnx" else ""
-        raise ExportError(f"{prefix + SPEC_SUFFIX} lists no {suffix} file; run "
-                          f"tools/export.py{hint} again")
-    if not os.path.isfile(path):
-        raise ExportError(f"model file not found: {path}; export the model again")
-    if sha256_file(path) != spec["files"][suffix]:
-        raise ExportError(f"{path} does not match {prefix + SPEC_SUFFIX} (overwritten by "
-                          "another export?); export the model again")
-    return path
 
 
 class Predictor:
@@ -88,11 +37,11 @@ class Predictor:
 
     @property
     def class_names(self):
-        return self.spec["class_names"]
+        return self.spec.class_names
 
     def logits(self, images):
         images = np.asarray(images, dtype=np.uint8)
-        batch = to_input(images, self.spec["input_size"], self.spec["mean"], self.spec["std"])
+        batch = to_input(images, self.spec.input_size, self.spec.mean, self.spec.std)
         return np.asarray(self.run(batch), dtype=np.float32)
 
     def probabilities(self, images):
@@ -125,7 +74,7 @@ class PaddlePredictor(Predictor):
     def __init__(self, prefix, spec=None, *, threads=1, ir_optim=True, mkldnn="auto"):
         super().__init__(spec or read_spec(prefix))
         files = [check_model_file(prefix, s, self.spec) for s in MODEL_SUFFIXES["paddle"]]
-        options = dict(threads=threads, ir_optim=ir_optim, size=self.spec["input_size"])
+        options = dict(threads=threads, ir_optim=ir_optim, size=self.spec.input_size)
         self.large = _PaddleSession(*files, onednn=bool(mkldnn), **options)
         self.small = _PaddleSession(*files, onednn=False, **options) \
             if mkldnn == "auto" else self.large
@@ -203,25 +152,23 @@ class DygraphPredictor(Predictor):
     """A training checkpoint run as a dygraph network (no export needed)."""
 
     def __init__(self, prefix, overrides=()):
-        _, config, model = engine.load_for_eval(prefix, overrides)
-        self.network = model.network
-        self.network.eval()
-        size = engine.input_size_of(config)
-        num_classes = self.network(paddle.zeros([1, 1, size, size])).shape[1]
-        super().__init__(spec_for(config, num_classes, source=prefix))
+        loaded = load_network(prefix, overrides)
+        self.network = loaded.network
+        super().__init__(spec_for(loaded))
         self.lock = threading.Lock()
 
     def run(self, batch):
-        with self.lock, paddle.no_grad():
-            return self.network(paddle.to_tensor(batch)).numpy()
+        with self.lock:
+            return forward(self.network, batch)
 
 
-def spec_for(config, num_classes, source):
-    """The preprocessing description of a network trained with `config`."""
-    return {"format": SPEC_FORMAT, "model": config.model.name,
-            "input_size": engine.input_size_of(config), "mean": config.data.mean,
-            "std": config.data.std, "class_names": [str(i) for i in range(num_classes)],
-            "source": source, "files": {}}
+def spec_for(loaded):
+    """The ExportSpec of a loaded network (model files are added by the export)."""
+    config, size = loaded.config, input_size_of(loaded.config)
+    classes = num_classes(loaded.network, size)
+    return ExportSpec(model=config.model.name, input_size=size, mean=config.data.mean,
+                      std=config.data.std, class_names=[str(i) for i in range(classes)],
+                      source=loaded.checkpoint.prefix, source_epoch=loaded.epoch)
 
 
 def open_predictor(path, backend="paddle", **options):
@@ -237,10 +184,10 @@ def open_predictor(path, backend="paddle", **options):
     if os.path.isfile(prefix + SPEC_SUFFIX):
         cls = PaddlePredictor if backend == "paddle" else OnnxPredictor
         return cls(prefix, **options)
-    if os.path.isfile(prefix + ".meta.json"):
+    if os.path.isfile(prefix + ckpt.META) or os.path.isfile(prefix + ckpt.PARAMS):
         if backend != "paddle":
             raise ExportError(f"{prefix} is a training checkpoint; the {backend} backend needs "
                               f"an exported model (tools/export.py --resume {prefix} --onnx)")
         return DygraphPredictor(prefix, **options)
     raise CheckpointError(f"no model at {prefix}: expected {prefix + SPEC_SUFFIX} (written by "
-                          f"tools/export.py) or {prefix}.meta.json (written by tools/train.py)")
+                          f"tools/export.py) or {prefix + ckpt.PARAMS} (a training checkpoint)")

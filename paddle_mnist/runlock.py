@@ -1,24 +1,24 @@
 """One training per output prefix: `<prefix>.lock`, held while a run writes there.
 
 Two runs saving to the same checkpoint prefix would interleave their files
-and VisualDL logs. The lock is an `fcntl.flock` on `<prefix>.lock`, so the
-kernel releases it when the holder dies, even by SIGKILL: a lock file left
-behind by a dead run is taken over (with a note) instead of blocking forever.
-The file records who holds it, so the refusal names the other process.
+and VisualDL logs. The lock is `filelock`'s, which uses the operating
+system's own file locking where there is one (fcntl on Linux and macOS,
+msvcrt on Windows), so a run that dies, even by SIGKILL, releases it; where
+only a marker file is possible, filelock recognises one left by a dead
+process (pid, host, process start) and takes it over. The holder record,
+`<prefix>.lock.json` (pid, host, start time, command), is what a refusal
+names, so the user knows which run is in the way.
 """
 
 import datetime
-import fcntl
 import json
 import os
 import socket
 import sys
 
-from .errors import UserError
+import filelock
 
-
-class OutputLocked(UserError):
-    """Another training is writing to the same output prefix."""
+from .errors import OutputLocked, UserError
 
 
 def _describe(holder):
@@ -26,12 +26,11 @@ def _describe(holder):
             f"started {holder.get('started', '?')}")
 
 
-def _read_holder(fd):
-    os.lseek(fd, 0, os.SEEK_SET)
-    raw = os.read(fd, 4096)
+def _read_holder(path):
     try:
-        holder = json.loads(raw.decode("utf-8"))
-    except ValueError:  # empty (the holder has not written yet) or not ours
+        with open(path, encoding="utf-8") as f:
+            holder = json.load(f)
+    except (OSError, ValueError):  # not written yet, or not ours
         return {}
     return holder if isinstance(holder, dict) else {}
 
@@ -41,62 +40,49 @@ class RunLock:
 
     def __init__(self, prefix):
         self.path = prefix + ".lock"
-        self.fd = None
+        self.holder_path = self.path + ".json"
+        self.lock = filelock.FileLock(self.path, timeout=0)
 
-    def _open_locked(self):
-        """An fd of the lock file that this process holds, or OutputLocked.
-
-        The previous holder unlinks the file when it releases it, so a lock
-        obtained on an already-unlinked file is worthless: retry on the new one.
-        """
-        while True:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                holder = _read_holder(fd)
-                os.close(fd)
-                raise OutputLocked(
-                    f"{self.path} is held by another training ({_describe(holder)}); "
-                    "wait for it to finish or set another output.checkpoint") from None
-            try:
-                same_file = os.path.samestat(os.fstat(fd), os.stat(self.path))
-            except FileNotFoundError:
-                same_file = False
-            if same_file:
-                return fd
-            os.close(fd)
+    def _take(self):
+        try:
+            self.lock.acquire()
+        except filelock.Timeout:
+            holder = _read_holder(self.holder_path)
+            raise OutputLocked(f"{self.path} is held by another training ({_describe(holder)}); "
+                               "wait for it to finish or set another output.checkpoint") from None
 
     def acquire(self):
         folder = os.path.dirname(self.path) or "."
         try:
             os.makedirs(folder, exist_ok=True)
-            self.fd = self._open_locked()
+            self._take()
         except OSError as err:
             problem = "it is a file" if os.path.isfile(folder) else err.strerror or err
             raise UserError(f"cannot write to the output folder {folder}: {problem}; "
                             "set output.checkpoint to a writable path") from None
-        stale = _read_holder(self.fd)
+        stale = _read_holder(self.holder_path)
         if stale:
             print(f"note: taking over {self.path} from a run that is no longer running "
                   f"({_describe(stale)})", file=sys.stderr)
         me = {"pid": os.getpid(), "host": socket.gethostname(),
               "started": datetime.datetime.now().isoformat(timespec="seconds"),
               "command": " ".join(sys.argv)}
-        os.ftruncate(self.fd, 0)
-        os.pwrite(self.fd, json.dumps(me).encode("utf-8"), 0)
+        with open(self.holder_path, "w", encoding="utf-8") as f:
+            json.dump(me, f)
         return self
 
     def release(self):
-        if self.fd is None:
+        if not self.lock.is_locked:
             return
-        # unlink while still holding the lock, so nobody locks the doomed file
-        try:
-            os.remove(self.path)
-        except FileNotFoundError:
-            pass
-        os.close(self.fd)
-        self.fd = None
+        # Both files go while the lock is still held: a peer that opened the old lock
+        # file then finds it unlinked once it gets the lock, and filelock retries on a
+        # fresh file. Windows cannot remove an open file; the empty lock file stays.
+        for path in (self.holder_path, self.path):
+            try:
+                os.remove(path)
+            except OSError:
+                pass
+        self.lock.release()
 
     def __enter__(self):
         return self.acquire()

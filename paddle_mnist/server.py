@@ -52,7 +52,7 @@ def create_app(predictor, *, max_body_bytes=MAX_BODY_BYTES, max_pixels=MAX_PIXEL
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = max_body_bytes
     app.json.sort_keys = False  # answers read best as digit, label, probabilities, ...
-    spec = dict(predictor.spec)
+    spec = predictor.spec
 
     @app.get("/")
     def index():
@@ -64,10 +64,9 @@ def create_app(predictor, *, max_body_bytes=MAX_BODY_BYTES, max_pixels=MAX_PIXEL
 
     @app.get("/api/health")
     def health():
-        return jsonify(status="ok", model=spec["model"],
-                       input={"size": spec["input_size"], "mean": spec["mean"],
-                              "std": spec["std"]},
-                       classes=list(spec["class_names"]),
+        return jsonify(status="ok", model=spec.model,
+                       input={"size": spec.input_size, "mean": spec.mean, "std": spec.std},
+                       classes=list(spec.class_names),
                        limits={"max_body_bytes": max_body_bytes, "max_pixels": max_pixels})
 
     @app.post("/api/predict")
@@ -78,7 +77,7 @@ def create_app(predictor, *, max_body_bytes=MAX_BODY_BYTES, max_pixels=MAX_PIXEL
         probabilities = predictor.probabilities(digit_image[None])[0]
         latency_ms = (time.perf_counter() - started) * 1000
         best = int(np.argmax(probabilities))
-        return jsonify(digit=best, label=str(spec["class_names"][best]),
+        return jsonify(digit=best, label=str(spec.class_names[best]),
                        probabilities=[float(p) for p in probabilities],
                        latency_ms=round(latency_ms, 2), image=png_base64(digit_image))
 

@@ -25,7 +25,7 @@ from typing import Optional
 
 from . import config as cfg
 from .distributed import is_main_process
-from .errors import CheckpointError, ConfigError
+from .errors import ConfigError
 
 RESULTS = "results.jsonl"
 SPEC_KEYS = ("folder", "grid", "points")
@@ -187,21 +187,6 @@ def _check_recorded(sweep, done):
                     f"with another config ({change}); use another --out folder or delete it")
 
 
-def _resumable(config):
-    """The point's own half-finished checkpoint, if it was made by this same config."""
-    from .checkpoint import META, load_checkpoint
-
-    prefix = config.output.checkpoint
-    if not os.path.isfile(prefix + META):
-        return None
-    try:
-        checkpoint = load_checkpoint(prefix)
-    except CheckpointError:
-        return None  # torn or foreign: train the point afresh
-    same = checkpoint.meta["config"] == json.loads(json.dumps(config.to_dict()))
-    return checkpoint if same else None
-
-
 def train_point(point):
     """Train one point and describe the outcome as a JSON-ready record.
 
@@ -209,7 +194,7 @@ def train_point(point):
     last leg only); `seconds_per_epoch` comes from the whole run's history.
     """
     from . import engine
-    from .callbacks import TrainingDiverged
+    from .errors import TrainingDiverged
 
     config = point.config
     record = {"name": point.name, "label": point.label, "settings": point.settings,
@@ -220,12 +205,13 @@ def train_point(point):
               "stopped_early": False, "seconds_per_epoch": None}
     started = time.perf_counter()
     try:
-        result = engine.train(config, resume=_resumable(config))
+        # a point interrupted half-way continues from its own checkpoint
+        result = engine.train(engine.plan(config=config, continue_if_same=True))
     except TrainingDiverged as err:
         return dict(record, diverged=True, error=str(err),
                     seconds=round(time.perf_counter() - started, 2))
     state = result.state
-    per_epoch = [r["train_seconds"] for r in state.history]
+    per_epoch = [r.train_seconds for r in state.history]
     return dict(record, test_acc=result.test["acc"], test_loss=result.test["loss"],
                 best_eval_acc=state.best_acc if state.best_epoch else None,
                 epochs=state.epochs_done, stopped_early=state.stopped_early,

@@ -96,7 +96,7 @@ def install(fault):
     elif kind == "pause":
         at_batch(int(args[0]), int(args[1]), lambda: pause(args[2]))
     elif kind == "kill-writing":
-        during_save(int(args[0]), checkpoint, "_fsync",
+        during_save(int(args[0]), checkpoint, "fsync_file",
                     lambda path: ".pdparams.tmp" in path, lambda path: die())
     elif kind == "kill-renaming":
         during_save(int(args[0]), checkpoint.os, "replace",

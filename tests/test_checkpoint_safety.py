@@ -116,10 +116,16 @@ def test_tools_name_the_damaged_file(tmp_path, ckpt, data, ext):
             if ext != ".meta.json" else "; use another checkpoint or retrain")
 
 
-def test_sidecar_naming_another_network_names_the_first_missing_parameter(tmp_path, ckpt, data):
+def test_sidecar_naming_another_network_is_caught(tmp_path, ckpt, data):
     sidecar = ckpt.with_name("mnist.meta.json")
     meta = json.loads(sidecar.read_text())
     meta["config"]["model"]["name"] = "mlp"
+    sidecar.write_text(json.dumps(meta))
+    for line in open_with_tools(tmp_path, data):  # the config no longer matches its hash
+        assert line == ("error: out/mnist.meta.json: its config was changed after training (the "
+                        "weights were trained with another one); pass changes as -o overrides "
+                        "instead, or use another checkpoint")
+    del meta["config_sha256"]  # as in a format 1 sidecar: then the weights themselves tell
     sidecar.write_text(json.dumps(meta))
     first = next(iter(create_model("mlp").state_dict()))
     for line in open_with_tools(tmp_path, data):
@@ -199,12 +205,19 @@ def test_no_code_unpickles_user_files_except_the_restricted_loader():
     assert found == []
 
 
-@pytest.mark.parametrize("sidecar", ["[]", '{"format": 2}', "{}", "null"], ids=str)
-def test_foreign_sidecar_is_refused_in_one_line(ckpt, sidecar):
+@pytest.mark.parametrize("sidecar, problem", [
+    ("[]", "is not a paddle-mnist checkpoint sidecar (format 'list', expected one of [1, 2])"),
+    ('{"format": 3}', "is not a paddle-mnist checkpoint sidecar (format '3', expected one of "
+                      "[1, 2])"),
+    ("{}", ": field 'config' must be an object, got list; the sidecar was edited or damaged"),
+    ("null", ": field 'state' must be an object, got NoneType; the sidecar was edited or damaged"),
+], ids=["list", "format", "config", "state"])
+def test_foreign_sidecar_is_refused_in_one_line(ckpt, sidecar, problem):
     original = json.loads(ckpt.with_name("mnist.meta.json").read_text())
-    variants = {"[]": [], '{"format": 2}': dict(original, format=2),
+    variants = {"[]": [], '{"format": 3}': dict(original, format=3),
                 "{}": dict(original, config=[1, 2]), "null": dict(original, state=None)}
     ckpt.with_name("mnist.meta.json").write_text(json.dumps(variants[sidecar]))
     with pytest.raises(CheckpointError) as err:
         checkpoint.load_checkpoint(str(ckpt))
-    assert str(err.value) == f"{ckpt}.meta.json is not a paddle-mnist checkpoint sidecar (format 1)"
+    assert str(err.value).startswith(f"{ckpt}.meta.json{problem}"
+                                     if problem.startswith(":") else f"{ckpt}.meta.json {problem}")

@@ -97,8 +97,7 @@ def test_missing_file():
 
 @pytest.mark.parametrize("path", CONFIGS, ids=os.path.basename)
 def test_every_shipped_config_is_valid_and_builds_its_network(path):
-    from paddle_mnist.engine import build_model
-
+    from paddle_mnist.network import build_network, paddle_model
     from paddle_mnist.sweep import plan
 
     if os.path.basename(path).startswith(("sweep", "ablation")):
@@ -107,5 +106,5 @@ def test_every_shipped_config_is_valid_and_builds_its_network(path):
     else:
         configs = [load_config(path)]
     for config in configs:
-        model = build_model(config)
+        model = paddle_model(config, build_network(config))
         assert sum(p.size for p in model.parameters()) > 0

@@ -147,7 +147,7 @@ def test_resume_under_the_launcher(launched, tmp_path, mnist_root):
     assert meta["state"]["history"][0] == first["state"]["history"][0]
     assert meta["state"]["steps_done"] == 150
     assert meta["data_parallel"]["samples_per_rank"] == [3200, 3200]
-    run = tmp_path / first["state"]["log_dir"]
+    run = tmp_path / "out" / first["state"]["log_dir"]  # relative to the sidecar
     assert glob.glob(str(run / "resumed-at-epoch-1" / "vdlrecords.*"))
     assert "after 2 epochs" in logs[0]
 

@@ -102,7 +102,7 @@ def test_32x32_network_round_trip(tmp_path, mnist_root, test_images):
     reference = open_predictor(str(tmp_path / "output" / "mnist")).logits(test_images[0])
     for backend in ("paddle", "onnx"):
         predictor = open_predictor(str(tmp_path / "deep/new/folder/m"), backend)
-        assert predictor.spec["input_size"] == 32
+        assert predictor.spec.input_size == 32
         assert np.abs(predictor.logits(test_images[0]) - reference).max() <= 1e-4
 
 

@@ -62,8 +62,9 @@ def test_visualdl_run_of_its_own_logs_the_lower_rate(source, default_run):
     from visualdl import LogReader
 
     meta = _meta(source, "mnist_finetune")
-    assert re.fullmatch(r"logs/lenet-finetune-\d{8}-\d{6}", meta["state"]["log_dir"])
-    records = glob.glob(str(source / meta["state"]["log_dir"] / "vdlrecords.*.log"))
+    # relative to the sidecar in output/
+    assert re.fullmatch(r"\.\./logs/lenet-finetune-\d{8}-\d{6}", meta["state"]["log_dir"])
+    records = glob.glob(str(source / "output" / meta["state"]["log_dir"] / "vdlrecords.*.log"))
     assert len(records) == 1
     rates = [r.value for r in LogReader(file_path=records[0]).get_data("scalar", "train/lr")]
     assert len(rates) == 600 and rates == pytest.approx([1e-4] * 600)
@@ -133,7 +134,7 @@ def _checkpoint_with_other_first_layer(source):
             return params
 
     prefix = str(source / "output" / "wide_stem")
-    checkpoint.save_checkpoint(prefix, Weights(), None, original.meta)
+    checkpoint.save_checkpoint(prefix, Weights(), None, original.sidecar)
     return prefix
 
 

@@ -132,4 +132,4 @@ def test_missing_model_is_one_clear_error(model, photos):
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines() == [
         "error: no model at nowhere/mnist: expected nowhere/mnist.preprocess.json (written by "
-        "tools/export.py) or nowhere/mnist.meta.json (written by tools/train.py)"]
+        "tools/export.py) or nowhere/mnist.pdparams (a training checkpoint)"]

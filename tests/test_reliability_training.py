@@ -73,12 +73,12 @@ def reference(tmp_path_factory, data):
 
 def assert_same_as_reference(folder, reference):
     done = checkpoint.load_checkpoint(str(folder / PREFIX))
-    state, expected = done.meta["state"], reference.meta["state"]
-    assert [r["epoch"] for r in state["history"]] == [1, 2]
-    assert (state["epochs_done"], state["steps_done"]) == (2, 60)
-    assert state["epoch_steps_done"] == 0
-    assert [r["lr"] for r in state["history"]] == pytest.approx(
-        [r["lr"] for r in expected["history"]], rel=1e-9)
+    state, expected = done.sidecar.state, reference.sidecar.state
+    assert [r.epoch for r in state.history] == [1, 2]
+    assert (state.epochs_done, state.steps_done) == (2, 60)
+    assert state.epoch_steps_done == 0
+    assert [r.lr for r in state.history] == pytest.approx([r.lr for r in expected.history],
+                                                          rel=1e-9)
     weights = {k: v for k, v in reference.params.items() if isinstance(v, np.ndarray)}
     assert weights
     for name, value in weights.items():  # same batches, same updates
@@ -91,7 +91,7 @@ def test_sigkill_mid_epoch_keeps_last_epoch_and_resume_matches(tmp_path, data, r
     killed = faulty("kill-mid-epoch:1:10", *QUICK, cwd=tmp_path, data_root=data)
     assert killed.returncode == -signal.SIGKILL
     saved = checkpoint.load_checkpoint(str(tmp_path / PREFIX))
-    assert saved.meta["state"]["epochs_done"] == 1
+    assert saved.epoch == 1
     assert (tmp_path / (PREFIX + ".lock")).exists()  # SIGKILL leaves the lock file behind
     resumed = run_tool("train.py", "--resume", PREFIX, cwd=tmp_path, data_root=data)
     assert "taking over out/mnist.lock from a run that is no longer running" in resumed.stderr
@@ -105,13 +105,13 @@ def test_sigkill_while_saving_keeps_a_loadable_checkpoint(tmp_path, data, refere
     assert killed.returncode == -signal.SIGKILL
     if fault.startswith("kill-renaming"):
         # the new .pdparams is in place next to the old .pdopt and sidecar: a torn set
-        sidecar = checkpoint.read_meta(str(tmp_path / PREFIX))
+        sidecar = checkpoint.read_sidecar(str(tmp_path / PREFIX))
         params = (tmp_path / (PREFIX + ".pdparams")).read_bytes()
-        assert sidecar["files"][".pdparams"] != hashlib.sha256(params).hexdigest()
+        assert sidecar.files[".pdparams"] != hashlib.sha256(params).hexdigest()
     else:
         assert list((tmp_path / "out").glob("mnist.pdparams.tmp*"))
     saved = checkpoint.load_checkpoint(str(tmp_path / PREFIX))
-    assert saved.meta["state"]["epochs_done"] == 1
+    assert saved.epoch == 1
     if fault.startswith("kill-renaming"):
         assert saved.prefix.endswith("mnist.prev")
         assert "a save was interrupted" in capsys.readouterr().err
@@ -131,8 +131,8 @@ def test_ctrl_c_saves_mid_epoch_and_resume_matches(tmp_path, data, reference):
     assert err.strip().splitlines()[-1] == (
         "interrupted: training stopped at epoch 2, step 11 of 30; saved out/mnist; "
         "resume with: python tools/train.py --resume out/mnist")
-    state = checkpoint.load_checkpoint(str(tmp_path / PREFIX)).meta["state"]
-    assert (state["epochs_done"], state["epoch_steps_done"], state["steps_done"]) == (1, 11, 41)
+    state = checkpoint.load_checkpoint(str(tmp_path / PREFIX)).sidecar.state
+    assert (state.epochs_done, state.epoch_steps_done, state.steps_done) == (1, 11, 41)
     assert not (tmp_path / (PREFIX + ".lock")).exists()
     run_tool("train.py", "--resume", PREFIX, cwd=tmp_path, data_root=data)
     assert_same_as_reference(tmp_path, reference)
@@ -182,7 +182,7 @@ def test_disk_full_while_saving_keeps_the_previous_checkpoint(tmp_path, data, on
         "the previous checkpoint there is unchanged")
     assert "Traceback" not in proc.stderr
     assert files_of(tmp_path) == before  # no partial file, no lock, no backup left
-    assert checkpoint.load_checkpoint(str(tmp_path / PREFIX)).meta["state"]["epochs_done"] == 1
+    assert checkpoint.load_checkpoint(str(tmp_path / PREFIX)).epoch == 1
 
 
 @pytest.mark.parametrize("setting, message", [
@@ -232,6 +232,6 @@ def test_second_training_on_the_same_prefix_refuses(tmp_path, data):
                            f"{first.pid} on {socket.gethostname()}, started ")
     assert line.endswith("wait for it to finish or set another output.checkpoint")
     assert first.returncode == 0, err
-    state = checkpoint.load_checkpoint(str(tmp_path / PREFIX)).meta["state"]
-    assert [r["epoch"] for r in state["history"]] == [1]  # only the first run wrote here
+    state = checkpoint.load_checkpoint(str(tmp_path / PREFIX)).sidecar.state
+    assert [r.epoch for r in state.history] == [1]  # only the first run wrote here
     assert not (tmp_path / (PREFIX + ".lock")).exists()  # released on exit

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from conftest import REPO, run_tool
-from paddle_mnist.checkpoint import read_meta
+from paddle_mnist.checkpoint import read_sidecar
 from paddle_mnist.config import load_config
 from paddle_mnist.reports import curves, metrics, results
 
@@ -90,7 +90,7 @@ def test_eval_report_is_consistent(trained, mnist_root, mnist_test):
     assert report["samples"] == len(labels) == matrix.sum()
     assert report["mistakes"] == matrix.sum() - np.trace(matrix)
     # the same weights scored by the engine during training (paddle's Accuracy metric)
-    engine_acc = read_meta(str(trained / "run" / "mnist"))["test"]["acc"]
+    engine_acc = read_sidecar(str(trained / "run" / "mnist")).test.acc
     assert report["accuracy"] == pytest.approx(engine_acc, abs=1e-6)
     for k, scores in enumerate(report["per_class"]):
         assert scores["support"] == matrix[k].sum()
@@ -116,7 +116,7 @@ def test_plot_reads_sidecars_and_visualdl_logs_alike(trained, monkeypatch):
     proc = run_tool("plot.py", "run/mnist", "logs", "-o", "curves.png", cwd=trained)
     assert proc.stdout.count("2 epochs") == 2
     assert_sensible_png(trained / "curves.png", min_side=600)
-    monkeypatch.chdir(trained)  # the sidecar names its log folder relative to the run's cwd
+    monkeypatch.chdir(trained)
     from_sidecar, from_logs = curves.load_runs(["run/mnist", "logs"])
     assert from_sidecar.name == from_logs.name
     for metric in curves.METRICS:
@@ -139,17 +139,18 @@ def test_results_table_row_and_its_command(trained):
     proc = run_tool("results.py", "run/*", "--update", "results.md", "--configs",
                     REPO / "configs", cwd=trained)
     assert "updated results.md" in proc.stdout
-    meta = read_meta(str(trained / "run" / "mnist"))
+    sidecar = read_sidecar(str(trained / "run" / "mnist"))
+    test_acc = sidecar.test.acc
     table = doc.read_text()
     row = next(line for line in table.splitlines() if line.startswith("| lenet |"))
     cells = [c.strip() for c in row.strip("|").split(" | ")]
-    assert cells[2] == "61,610" and cells[3] == f"{meta['test']['acc']:.2%}"
+    assert cells[2] == "61,610" and cells[3] == f"{test_acc:.2%}"
     assert cells[4].startswith("98.46%") and cells[7] == "2"
-    assert cells[5] == f"{(meta['test']['acc'] - 0.9846) * 100:+.2f}"
+    assert cells[5] == f"{(test_acc - 0.9846) * 100:+.2f}"  # lenet.yml's reference section
     # the command rebuilds exactly the stored config (apart from where files went)
     words = shlex.split(cells[8].strip("`"))
     overrides = [words[i + 1] for i, w in enumerate(words) if w == "-o"]
     rebuilt = load_config(words[words.index("-c") + 1], overrides).to_dict()
     for section in ("model", "data", "train", "optimizer"):
-        assert rebuilt[section] == meta["config"][section]
+        assert rebuilt[section] == sidecar.config[section]
     assert rebuilt["output"]["checkpoint"] == "run/mnist"

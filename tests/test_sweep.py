@@ -10,7 +10,7 @@ from PIL import Image
 
 from conftest import REPO, run_tool
 from paddle_mnist import sweep
-from paddle_mnist.checkpoint import read_meta
+from paddle_mnist.checkpoint import read_sidecar
 from paddle_mnist.errors import ConfigError
 
 SWEEP_FILE = REPO / "configs" / "sweep_lr_momentum.yml"
@@ -84,10 +84,10 @@ def test_sweep_tables_every_point_and_records_divergence(swept):
             assert row["diverged"] == "yes" and row["test accuracy"] == ""
             continue
         assert row["diverged"] == "no" and float(row["test accuracy"]) > 0.3
-        meta = read_meta(str(folder / "sweep" / "points" / row["point"] / "mnist"))
-        assert float(row["test accuracy"]) == pytest.approx(meta["test"]["acc"])
-        assert float(row["best val accuracy"]) == pytest.approx(meta["state"]["best_acc"])
-        assert os.path.isdir(folder / meta["state"]["log_dir"])  # its own VisualDL run
+        sidecar = read_sidecar(str(folder / "sweep" / "points" / row["point"] / "mnist"))
+        assert float(row["test accuracy"]) == pytest.approx(sidecar.test.acc)
+        assert float(row["best val accuracy"]) == pytest.approx(sidecar.state.best_acc)
+        assert os.path.isdir(folder / sidecar.state.log_dir)  # its own VisualDL run
     markdown = (folder / "sweep" / "sweep.md").read_text()
     assert markdown.count("| yes |") == 2 and markdown.count("| no |") == 2
     width, height = png_size(folder / "sweep" / "heatmap.png")
@@ -139,9 +139,9 @@ def test_ablation_rows_table_and_chart(tmp_path, mnist_root):
     records = sweep.read_results(str(tmp_path / "ablation"))
     for row in rows:
         record = next(r for r in records.values() if r["label"] == row[0])
-        meta = read_meta(str(tmp_path / record["checkpoint"]))
-        assert row[1] == f"{meta['test']['acc']:.2%}"
-        seconds = meta["state"]["history"][0]["train_seconds"]
+        sidecar = read_sidecar(str(tmp_path / record["checkpoint"]))
+        assert row[1] == f"{sidecar.test.acc:.2%}"
+        seconds = sidecar.state.history[0].train_seconds
         assert float(row[3]) == pytest.approx(seconds, abs=0.06)  # printed with one decimal
     models = [records[name]["config"]["model"]["name"] for name in records]
     assert sorted(models) == ["lenet", "lenet", "lenet_bn", "lenet_bn"]

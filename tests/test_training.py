@@ -56,7 +56,9 @@ def test_visualdl_records_are_readable_by_visualdls_reader(trained):
     from visualdl import LogReader
 
     folder, _, meta = trained
-    records = glob.glob(str(folder / meta["state"]["log_dir"] / "vdlrecords.*.log"))
+    # the sidecar names its VisualDL folder relative to itself (output/ -> ../logs/...)
+    assert meta["state"]["log_dir"] == f"../logs/{meta['state']['run_name']}"
+    records = glob.glob(str(folder / "logs" / meta["state"]["run_name"] / "vdlrecords.*.log"))
     assert len(records) == 1
     reader = LogReader(file_path=records[0])
     assert {"train/loss", "train/acc", "train/lr", "eval/loss", "eval/acc"} <= set(
@@ -136,11 +138,11 @@ def _quick_config(path, folder, mnist_root, *extra):
 
 def test_same_seed_same_result(tmp_path, mnist_root):
     path = REPO / "configs" / "lenet.yml"
-    runs = [engine.train(_quick_config(path, tmp_path / str(i), mnist_root,
-                                       "train.max_steps_per_epoch=30"))
+    runs = [engine.train(engine.plan(config=_quick_config(path, tmp_path / str(i), mnist_root,
+                                                          "train.max_steps_per_epoch=30")))
             for i in range(2)]
     assert runs[0].test == runs[1].test
-    assert runs[0].state.history[0]["train_loss"] == runs[1].state.history[0]["train_loss"]
+    assert runs[0].state.history[0].train_loss == runs[1].state.history[0].train_loss
 
 
 @pytest.mark.parametrize("path", sorted(glob.glob(str(REPO / "configs" / "*.yml"))),
@@ -148,10 +150,18 @@ def test_same_seed_same_result(tmp_path, mnist_root):
 def test_every_config_trains(tmp_path, mnist_root, path):
     if os.path.basename(path).startswith(("sweep", "ablation")):
         pytest.skip("grid definitions for tools/sweep.py, not a single run")
-    result = engine.train(_quick_config(path, tmp_path, mnist_root))
-    assert result.state.epochs_done == 1
-    assert 0.0 <= result.test["acc"] <= 1.0 and result.test["samples"] == 10000
-    assert os.path.isfile(f"{tmp_path}/mnist.pdparams")
+    from paddle_mnist.scoring import score_checkpoint
+
+    config = _quick_config(path, tmp_path, mnist_root)
+    result = engine.train(engine.plan(config=config))
+    assert result.state.epochs_done == 1 and result.epochs_trained == 1
+    record = result.state.history[0]
+    assert record.train_loss > 0 and 0 <= record.lr <= config.optimizer.learning_rate
+    # what was saved is what was scored: the checkpoint alone gives the same test score
+    saved = score_checkpoint(f"{tmp_path}/mnist", [f"data.root={mnist_root}"])
+    assert saved["samples"] == result.test["samples"] == 10000
+    assert saved["acc"] == pytest.approx(result.test["acc"], abs=1e-9)
+    assert saved["loss"] == pytest.approx(result.test["loss"], rel=1e-5)
 
 
 @pytest.mark.slow

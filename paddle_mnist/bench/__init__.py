@@ -1,7 +1,8 @@
 """Benchmarks behind `tools/benchmark.py`: how fast the toolkit trains and predicts.
 
-`training` times the path `tools/train.py` trains through (config ->
-engine.build_model/prepare -> BatchLoader -> paddle.Model.fit), and
+`training` times the path `tools/train.py` trains through
+(`engine.build_training` -> paddle.Model.fit), `profile` splits that step per
+operator, and
 `torch_reference` the same network in a plain PyTorch eager loop, so the two
 can be compared as a ratio measured in one run on one machine. `inference`
 times an exported model through each predictor backend. `machine` says what

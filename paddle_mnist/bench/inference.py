@@ -23,8 +23,8 @@ import time
 
 import numpy as np
 
-from ..predictors import (SPEC_SUFFIX, DygraphPredictor, OnnxPredictor, PaddlePredictor,
-                          model_prefix, read_spec)
+from ..exported import SPEC_SUFFIX, model_prefix, read_spec
+from ..predictors import DygraphPredictor, OnnxPredictor, PaddlePredictor
 from ..data import to_input
 from ..errors import ExportError
 
@@ -44,10 +44,10 @@ def measure_inference(prefix, batch1_calls=2000, big_batch=256, big_batch_calls=
     prefix = model_prefix(prefix)
     spec = read_spec(prefix)
     predictors, skipped = _open_backends(prefix, spec)
-    size = spec["input_size"]
+    size = spec.input_size
     rng = np.random.default_rng(0)  # timings do not depend on pixel values
     images = rng.integers(0, 256, (max(big_batch, REFERENCE_IMAGES), size, size), np.uint8)
-    batch = to_input(images, size, spec["mean"], spec["std"])
+    batch = to_input(images, size, spec.mean, spec.std)
     single, big = batch[:1], batch[:big_batch]
 
     for predictor in predictors.values():
@@ -85,7 +85,7 @@ def measure_inference(prefix, batch1_calls=2000, big_batch=256, big_batch_calls=
 def _open_backends(prefix, spec):
     """{name: Predictor} for every backend that can run, and {name: why not}."""
     predictors, skipped = {}, {}
-    checkpoint = spec.get("source")
+    checkpoint = spec.source
     if checkpoint and os.path.isfile(checkpoint + ".meta.json"):
         predictors["dygraph"] = DygraphPredictor(checkpoint)
     else:

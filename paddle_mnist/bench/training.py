@@ -1,13 +1,13 @@
 """Training throughput of a config through the toolkit's own training path.
 
-`tools/train.py` trains through `engine.train`: the config's network in a
-`paddle.Model` (`engine.build_model`), `engine.prepare` (optimizer, loss,
-Accuracy metric), the in-memory `BatchLoader` and `Model.fit` with the
-learning-rate callback. This module builds them with the same function
-(`engine.build_training`) and runs them without the evaluation and checkpoint
-saving that happen between epochs, timing the
-steps with a callback, so the figure includes the data pipeline, hapi's
-per-step bookkeeping and the metric, as a user's run does.
+`tools/train.py` trains through `engine.train`, which sets a run up with
+`engine.build_training`: the config's network in a `paddle.Model` prepared
+with the optimizer, loss and metrics, the in-memory `BatchLoader`, and
+`Model.fit` with the learning-rate callback. This module builds the same
+`Training` and runs it without the evaluation and checkpoint saving that
+happen between epochs, timing the steps with a callback, so the figure
+includes the data pipeline, hapi's per-step bookkeeping and the metrics, as a
+user's run does.
 
 Under `paddle.distributed.launch` each rank trains on its shard with the
 config's (per-rank) batch, as `tools/train.py` does; images/s then counts
@@ -18,7 +18,7 @@ import math
 
 import paddle
 
-from .. import engine
+from .. import distributed, engine
 from ..config import from_dict
 from ..data import load_splits
 from ..errors import ConfigError
@@ -63,14 +63,13 @@ def measure_paddle(config, splits=None, steps=200, warmup=20, windows=5, callbac
     `between` runs between timed windows (the PyTorch reference's turns).
     """
     check_plan(steps, warmup, windows)
-    _, model, loader, _, by_step, _ = engine.build_training(config, splits=splits)
-    ranks = paddle.distributed.get_world_size()
+    training = engine.build_training(config, splits=splits)
+    ranks = distributed.world_size()
     clock = Windows(warmup, windows, steps // windows, config.train.batch_size * ranks, between)
-    model.fit(loader, epochs=math.ceil(clock.total_steps / len(loader)),
-              num_iters=clock.total_steps, verbose=0,
-              callbacks=[_Ticker(clock),
-                         paddle.callbacks.LRScheduler(by_step=by_step, by_epoch=not by_step),
-                         *callbacks])
+    training.model.fit(training.loader, epochs=math.ceil(clock.total_steps / len(training.loader)),
+                       num_iters=clock.total_steps, verbose=0,
+                       callbacks=[_Ticker(clock), paddle.callbacks.LRScheduler(
+                           by_step=training.by_step, by_epoch=not training.by_step), *callbacks])
     return dict(framework="paddle", path=PATH, model=config.model.name,
                 optimizer=config.optimizer.name, batch=config.train.batch_size,
                 ranks=ranks, global_batch=config.train.batch_size * ranks,

@@ -33,7 +33,7 @@ def main(args):
         report = evaluation.build_report(args.resume, args.report, args.overrides, args.split)
         print(json.dumps(report) if args.json else summary.report_summary(report, args.report))
         return
-    from .. import engine
+    from ..scoring import score_checkpoint
 
-    result = engine.evaluate(args.resume, args.overrides, args.split)
+    result = score_checkpoint(args.resume, args.overrides, args.split)
     print(json.dumps(result) if args.json else summary.evaluation_line(result))

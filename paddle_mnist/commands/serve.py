@@ -50,7 +50,7 @@ def main(args):
     # paddle's own SIGTERM handler reports a "FatalError"; for a server, SIGTERM
     # (kill, systemd, docker stop) is the normal way to stop, so exit cleanly
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
-    print(f"serving {predictor.spec['model']} ({args.backend}) from {args.model} at "
+    print(f"serving {predictor.spec.model} ({args.backend}) from {args.model} at "
           f"http://{shown}:{server.server_port}/  (Ctrl-C to stop)", flush=True)
     try:
         server.serve_forever()

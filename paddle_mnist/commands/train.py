@@ -21,17 +21,10 @@ def check(parser, args):
 
 
 def main(args):
-    from .. import checkpoint, config
-
-    resume = checkpoint.load_checkpoint(args.resume) if args.resume else None
-    if resume:
-        if args.config:
-            print(f"note: --resume uses the config saved with {resume.prefix}; -c is ignored")
-        cfg = config.from_dict(resume.meta["config"], args.overrides)
-    else:
-        cfg = config.load_config(args.config, args.overrides)
-    from .. import engine  # paddle takes seconds to import: after the checks
+    from .. import engine  # after argparse: paddle takes seconds to import
     from ..reports import summary
 
-    result = engine.train(cfg, resume=resume)
-    print(summary.train_summary(result))
+    if args.resume and args.config:
+        print("note: --resume uses the config saved with the checkpoint; -c is ignored")
+    run = engine.plan(args.config, args.overrides, resume=args.resume)
+    print(summary.train_summary(engine.train(run)))

@@ -9,7 +9,8 @@ from paddle_mnist.models.registry import (
     model_input_size,
     model_names,
     register_model,
+    weights_family,
 )
 from paddle_mnist.models import cnn, fast_cnn, lenet, mlp, two_scale  # noqa: F401  (registers)
 
-__all__ = ["create_model", "model_input_size", "model_names", "register_model"]
+__all__ = ["create_model", "model_input_size", "model_names", "register_model", "weights_family"]

@@ -86,7 +86,7 @@ class LeNetLayer(nn.Layer):
         return self.fc(paddle.flatten(self.features(images), start_axis=1))
 
 
-@register_model("lenet_layer", input_size=28)
+@register_model("lenet_layer", input_size=28, same_weights_as="lenet")
 def lenet_layer(num_classes: int = 10) -> nn.Layer:
     return LeNetLayer(num_classes)
 

@@ -10,41 +10,43 @@ Mistakes in a config (unknown name, unknown argument) become one-line
 import difflib
 import inspect
 from dataclasses import dataclass
-from typing import Callable, Dict, List
+from typing import Callable, Dict, List, Optional
 
 import paddle
 
+from paddle_mnist.config import INPUT_SIZES
 from paddle_mnist.errors import ConfigError
-
-# The data pipeline feeds either raw 28x28 MNIST or the 2-pixel-padded 32x32
-# images the 1998 LeNet-5 was designed for; nothing else is produced.
-SUPPORTED_INPUT_SIZES = (28, 32)
 
 
 @dataclass(frozen=True)
 class _Entry:
     factory: Callable[..., paddle.nn.Layer]
     input_size: int
+    same_weights_as: Optional[str]
 
 
 _REGISTRY: Dict[str, _Entry] = {}
 
 
-def register_model(name: str, *, input_size: int):
+def register_model(name: str, *, input_size: int, same_weights_as: Optional[str] = None):
     """Decorator: register `factory(**kwargs) -> paddle.nn.Layer` under `name`.
 
     `input_size` is the side length of the square single-channel input the
-    network expects. Registering a name twice is a programming error.
+    network expects. `same_weights_as` names a network that computes the same
+    function from the same state dict (the same net written another way), so
+    recognising a bare weights file does not call the two ambiguous.
+    Registering a name twice is a programming error.
     """
-    if input_size not in SUPPORTED_INPUT_SIZES:
+    if input_size not in INPUT_SIZES:
         raise ValueError(
-            f"model {name!r}: input_size must be one of {SUPPORTED_INPUT_SIZES}, got {input_size!r}"
+            f"model {name!r}: input_size must be one of {INPUT_SIZES}, got {input_size!r}"
         )
 
     def decorator(factory):
         if name in _REGISTRY:
             raise ValueError(f"model {name!r} is already registered")
-        _REGISTRY[name] = _Entry(factory=factory, input_size=input_size)
+        _REGISTRY[name] = _Entry(factory=factory, input_size=input_size,
+                                 same_weights_as=same_weights_as)
         return factory
 
     return decorator
@@ -65,6 +67,11 @@ def _entry(name: str) -> _Entry:
 
 def model_input_size(name: str) -> int:
     return _entry(name).input_size
+
+
+def weights_family(name: str) -> str:
+    """The network whose state dict `name`'s is (itself unless registered as a twin)."""
+    return _entry(name).same_weights_as or name
 
 
 def _accepted_arguments(factory) -> List[str]:

@@ -13,7 +13,7 @@ import glob
 import os
 from dataclasses import dataclass, field
 
-from ..checkpoint import META, normalize_prefix, read_meta
+from ..checkpoint import META, normalize_prefix, read_sidecar
 from ..errors import ConfigError
 
 METRICS = ("train_loss", "train_acc", "eval_loss", "eval_acc")
@@ -31,18 +31,13 @@ class Run:
 
 
 def from_sidecar(prefix):
-    """Curves of the checkpoint at `prefix`. The history's train loss is the last
-    batch's; when the run's VisualDL log is still there, its epoch mean is used."""
-    meta = read_meta(prefix)
-    state = meta["state"]
-    run = Run(state.get("run_name") or normalize_prefix(prefix), meta.get("eval_split", "eval"))
+    """Curves of the checkpoint at `prefix`, from the history in its sidecar (the
+    train loss there is the epoch's mean, `metrics.WholeSetLoss`)."""
+    sidecar = read_sidecar(prefix)
+    state = sidecar.state
+    run = Run(state.run_name or normalize_prefix(prefix), sidecar.eval_split)
     for metric in METRICS:
-        run.points[metric] = [(r["epoch"], r[metric]) for r in state["history"] if metric in r]
-    logged = _record_files(state["log_dir"]) if os.path.isdir(state.get("log_dir") or "") else {}
-    if len(logged) == 1:
-        means = from_visualdl(next(iter(logged.values())), run.name).series("train_loss")
-        if [epoch for epoch, _ in means] == [epoch for epoch, _ in run.series("train_loss")]:
-            run.points["train_loss"] = means
+        run.points[metric] = [(r.epoch, getattr(r, metric)) for r in state.history]
     return run
 
 

@@ -1,9 +1,9 @@
 """`tools/eval.py --report DIR`: score a checkpoint image by image and explain it.
 
-`engine.evaluate` gives one accuracy; a report needs every prediction, so the
-network is run here directly (in eval mode, without gradients) on the same
-`to_input` pixels the engine evaluates, and everything else is computed from
-those probabilities in `metrics`.
+`scoring.score_checkpoint` gives one accuracy; a report needs every
+prediction, so the network is run here directly (`network.forward`, in eval
+mode, without gradients) on the same `to_input` pixels training evaluates,
+and everything else is computed from those probabilities in `metrics`.
 """
 
 import json
@@ -19,19 +19,13 @@ GRID_IMAGES = 40        # images in mistakes.png and samples.png
 TIMED_SINGLE_CALLS = 50
 
 
-def _forward(network, inputs):
-    import paddle
-
-    with paddle.no_grad():
-        return network(paddle.to_tensor(inputs)).numpy()
-
-
 def predict(network, inputs, batch_size):
     """(probabilities [N,10], seconds spent in the forward passes)."""
-    network.eval()
-    _forward(network, inputs[:batch_size])  # warm-up: first calls allocate and pick kernels
+    from ..network import forward
+
+    forward(network, inputs[:batch_size])  # warm-up: first calls allocate and pick kernels
     started = time.perf_counter()
-    logits = [_forward(network, inputs[start:start + batch_size])
+    logits = [forward(network, inputs[start:start + batch_size])
               for start in range(0, len(inputs), batch_size)]
     seconds = time.perf_counter() - started
     return metrics.softmax(np.concatenate(logits)), seconds
@@ -39,10 +33,12 @@ def predict(network, inputs, batch_size):
 
 def single_image_ms(network, inputs):
     """Median latency of one image, the case of a user recognising one photo."""
+    from ..network import forward
+
     timings = []
     for index in range(TIMED_SINGLE_CALLS + 3):
         started = time.perf_counter()
-        _forward(network, inputs[index:index + 1])
+        forward(network, inputs[index:index + 1])
         timings.append(time.perf_counter() - started)
     return statistics.median(timings[3:]) * 1000
 
@@ -51,24 +47,26 @@ def build_report(prefix, out_dir, overrides=(), split="test"):
     """Write report.json and the three PNGs into `out_dir`; returns the report dict."""
     import paddle
 
-    from .. import engine
     from ..data import load_splits, to_input
     from ..errors import ConfigError
+    from ..network import load_network
+    from ..scoring import datasets_for
 
-    checkpoint, config, model = engine.load_for_eval(prefix, overrides)
-    dataset = engine.datasets(config, load_splits(config.data, config.train.seed))[split]
+    loaded = load_network(prefix, overrides)
+    config, network = loaded.config, loaded.network
+    dataset = datasets_for(config, load_splits(config.data, config.train.seed))[split]
     if dataset is None:
         raise ConfigError(f"the checkpoint has no '{split}' split (data.val_split is 0)")
     images, labels = dataset.images, dataset.labels
     inputs = to_input(images, *dataset.input_args)
     batch = config.train.eval_batch_size
-    probs, seconds = predict(model.network, inputs, batch)
+    probs, seconds = predict(network, inputs, batch)
     predictions = probs.argmax(axis=1)
     matrix = metrics.confusion_matrix(labels, predictions)
     classes = metrics.per_class(matrix)
     report = {
-        "checkpoint": checkpoint.prefix, "model": config.model.name, "split": split,
-        "epoch": checkpoint.meta["state"]["epochs_done"], "samples": int(len(labels)),
+        "checkpoint": loaded.checkpoint.prefix, "model": config.model.name, "split": split,
+        "epoch": loaded.epoch, "samples": int(len(labels)),
         "accuracy": float(np.trace(matrix) / matrix.sum()),
         "loss": metrics.cross_entropy(probs, labels),
         "macro_f1": float(np.mean([c["f1"] for c in classes])),
@@ -77,7 +75,7 @@ def build_report(prefix, out_dir, overrides=(), split="test"):
         "mistakes": int((predictions != labels).sum()),
         "inference": {"device": paddle.get_device(), "batch_size": batch,
                       "ms_per_image_batched": seconds * 1000 / len(labels),
-                      "ms_per_image_single": single_image_ms(model.network, inputs)},
+                      "ms_per_image_single": single_image_ms(network, inputs)},
     }
     os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(out_dir, "report.json"), "w", encoding="utf-8") as f:

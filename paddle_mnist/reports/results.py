@@ -10,22 +10,12 @@ import json
 import os
 
 from . import tables
-from ..checkpoint import normalize_prefix, read_meta
+from ..checkpoint import normalize_prefix, read_sidecar
 from .curves import expand_prefixes
-
-# What the material reports for the network a config reproduces.
-PADDLE_LENET = (0.9846, "98.46% (paddle LeNet tutorial; 98.73% after fine-tuning)")
-REFERENCES = {
-    "lenet": PADDLE_LENET, "lenet_sequential": PADDLE_LENET, "lenet_layer": PADDLE_LENET,
-    "lenet-finetune": (0.9873, "98.73% (paddle LeNet after fine-tuning)"),
-    "lenet5_classic": (0.9746, "97.46% (LeNet-5 reproduction)"),
-    "two_scale": (0.9875, "98.75% (two-scale net)"),
-    "lenet_bn_aug": (0.987, "98.7% (LeNet + augmentation, BN, step decay)"),
-}
 HEADERS = ["config", "network", "parameters", "test accuracy", "material reports",
            "difference (points)", "seconds/epoch", "epochs", "command"]
 END_MARKER = "<!-- end results table -->"
-IGNORED = ("output.", "data.root")  # where a run wrote and read, not what it trained
+IGNORED = ("output.", "data.root", "reference.")  # not what a run trained
 
 
 def parameter_count(config):
@@ -50,13 +40,24 @@ def _shell_value(value):
     return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
 
 
-def command(prefix, meta, configs_dir="configs"):
+def reference(config, finetuned):
+    """(accuracy, text) the material reports for this recipe, from the config's
+    `reference` section (after fine-tuning when `finetuned`); (None, '-') if none."""
+    ref = config.get("reference") or {}
+    accuracy = ref.get("finetuned_accuracy") if finetuned else ref.get("accuracy")
+    if accuracy is None:
+        return None, "-"
+    after = " after fine-tuning" if finetuned else ""
+    return accuracy, f"{accuracy:.2%} ({ref.get('source') or 'reference'}{after})"
+
+
+def command(prefix, sidecar, configs_dir="configs"):
     """The command line that trains this checkpoint again (None if its config file is gone)."""
     from ..config import load_config
 
-    config = meta["config"]
-    if meta.get("source"):
-        return (f"python tools/finetune.py --resume {meta['source']['prefix']} --lr "
+    config = sidecar.config
+    if sidecar.source:
+        return (f"python tools/finetune.py --resume {sidecar.source.prefix} --lr "
                 f"{config['optimizer']['learning_rate']:g} --epochs {config['train']['epochs']} "
                 f"--output {prefix}")
     path = os.path.join(configs_dir, f"{config['output']['run_name']}.yml")
@@ -71,17 +72,17 @@ def command(prefix, meta, configs_dir="configs"):
 
 def row(prefix, configs_dir="configs"):
     prefix = normalize_prefix(prefix)
-    meta = read_meta(prefix)
-    config, state = meta["config"], meta["state"]
+    sidecar = read_sidecar(prefix)
+    config, state = sidecar.config, sidecar.state
     name = config["output"]["run_name"] or config["model"]["name"]
-    test = (meta.get("test") or {}).get("acc")
-    reference, reported = REFERENCES.get(name, (None, "-"))
-    seconds = [r["train_seconds"] for r in state["history"]]
-    difference = "-" if test is None or reference is None else f"{(test - reference) * 100:+.2f}"
-    run = command(prefix, meta, configs_dir)
+    test = sidecar.test.acc if sidecar.test else None
+    expected, reported = reference(config, finetuned=sidecar.source is not None)
+    seconds = [r.train_seconds for r in state.history]
+    difference = "-" if test is None or expected is None else f"{(test - expected) * 100:+.2f}"
+    run = command(prefix, sidecar, configs_dir)
     return [name, config["model"]["name"], f"{parameter_count(config):,}", tables.percent(test),
             reported, difference, tables.seconds(sum(seconds) / len(seconds) if seconds else None),
-            f"{state['epochs_done']}" + (" (early stop)" if state["stopped_early"] else ""),
+            f"{state.epochs_done}" + (" (early stop)" if state.stopped_early else ""),
             f"`{run}`" if run else "(config file not found)"]
 
 

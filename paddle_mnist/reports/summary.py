@@ -3,12 +3,17 @@ export and the benchmarks, in one place so their wording stays consistent."""
 
 import os
 
+
 def train_summary(result):
+    """`train` and `finetune`: the test score, time per epoch, where everything went."""
     state, test = result.state, result.test
-    lines = [f"test accuracy {test['acc']:.2%} (loss {test['loss']:.4f}) after "
-             f"{state.epochs_done} epochs" + (" (stopped early)" if state.stopped_early else "")]
+    lines = [] if result.epochs_trained else [
+        f"nothing left to train: {result.checkpoint} already holds {state.epochs_done} epochs"
+        + (" (it stopped early)" if state.stopped_early else "") + "; nothing was changed"]
+    lines.append(f"test accuracy {test['acc']:.2%} (loss {test['loss']:.4f}) after "
+                 f"{state.epochs_done} epochs" + (" (stopped early)" if state.stopped_early else ""))
     if state.history:
-        seconds = sum(r["train_seconds"] for r in state.history) / len(state.history)
+        seconds = sum(r.train_seconds for r in state.history) / len(state.history)
         lines.append(f"training time {seconds:.1f} s per epoch (mean of {len(state.history)})")
     lines.append(f"checkpoint: {result.checkpoint}  (resume: --resume {result.checkpoint})")
     if state.best_epoch:
@@ -17,6 +22,7 @@ def train_summary(result):
     lines.append(f"VisualDL run: {result.log_dir}  (view: visualdl --logdir "
                  f"{os.path.dirname(result.log_dir) or '.'})")
     return "\n".join(lines)
+
 
 def finetune_start(job):
     """What a fine-tune is about to do (and which parameters it could not load)."""
@@ -32,7 +38,8 @@ def finetune_start(job):
 
 def evaluation_line(result):
     """`eval`: one line with the checkpoint, its epoch and its accuracy."""
-    return (f"{result['checkpoint']} ({result['model']}, epoch {result['epoch']}): "
+    epoch = "no sidecar" if result["epoch"] is None else f"epoch {result['epoch']}"
+    return (f"{result['checkpoint']} ({result['model']}, {epoch}): "
             f"{result['split']} accuracy {result['acc']:.2%}, loss {result['loss']:.4f} "
             f"on {result['samples']} images")
 
@@ -40,8 +47,9 @@ def evaluation_line(result):
 def export_summary(result):
     """`export`: what was exported, how it was verified, the files written."""
     spec = result.spec
-    lines = [f"exported {spec['source']} ({spec['model']}, epoch {spec['source_epoch']}) "
-             f"with input [N, 1, {spec['input_size']}, {spec['input_size']}]"]
+    epoch = "no sidecar" if spec.source_epoch is None else f"epoch {spec.source_epoch}"
+    lines = [f"exported {spec.source} ({spec.model}, {epoch}) "
+             f"with input [N, 1, {spec.input_size}, {spec.input_size}]"]
     for backend, diff in result.max_abs_diff.items():
         lines.append(f"verified {backend}: max abs logit difference {diff:.2e} vs dygraph, same "
                      f"prediction on {result.agreement[backend]}/{result.images} test images")

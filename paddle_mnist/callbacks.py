@@ -170,39 +170,77 @@ class StopRequested(Exception):
 
 
 class TrainingInterrupted(KeyboardInterrupt):
-    """Ctrl-C stopped training; the message says what was saved and how to resume."""
+    """A stop signal ended training; the message says what was saved and how to resume.
+
+    The tools exit with 128 + `signum`, as shells and service managers expect:
+    130 for Ctrl-C, 143 for SIGTERM (kill, systemd, docker stop, Slurm), 129 for
+    SIGHUP (the terminal closed).
+    """
+
+    def __init__(self, message, signum=signal.SIGINT):
+        super().__init__(message)
+        self.signum = signum
+
+
+def signal_name(signum):
+    return "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+
+
+# what stops a run the way Ctrl-C does; Windows has no SIGHUP
+STOP_SIGNALS = [getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
+                if hasattr(signal, name)]
+
+
+class StopSignals:
+    """Context manager: `handler(signum, frame)` for every stop signal, then the
+    previous handlers back. paddle's import installs a C-level SIGTERM handler
+    that dumps a "FatalError" report, so training installs its own after that."""
+
+    def __init__(self, handler):
+        self.handler, self.previous = handler, {}
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for signum in STOP_SIGNALS:
+                self.previous[signum] = signal.signal(signum, self.handler)
+        return self
+
+    def __exit__(self, *exc):
+        for signum, previous in self.previous.items():
+            signal.signal(signum, signal.SIG_DFL if previous is None else previous)
+        self.previous.clear()
 
 
 class StopOnInterrupt(Callback):
-    """Ctrl-C stops training after the current step, with the run state updated.
+    """A stop signal stops training after the current step, with the run state updated.
 
     A KeyboardInterrupt raised in the middle of an optimizer step could leave
-    some parameters updated and others not, so the SIGINT handler only sets a
-    flag that is checked between steps (a second Ctrl-C stops at once). On a
+    some parameters updated and others not, so the handler only records the
+    signal, which is checked between steps (a second one stops at once). On a
     stop the state records how far into the epoch training got, so a resumed
-    run skips exactly those batches.
+    run skips exactly those batches. Install it (`signals()`) for the whole
+    run: a signal during set-up is then seen at the first check.
     """
 
-    def __init__(self, state):
+    def __init__(self):
         super().__init__()
-        self.state, self.requested, self.previous = state, False, None
+        self.requested = 0  # the signal number asked for a stop, 0 for none
+
+    def attach(self, state):
+        self.state = state
         self.skipped = state.epoch_steps_done  # the resumed epoch starts this far in
 
     def _handle(self, signum, frame):
         if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-        print("\nCtrl-C: stopping after the current step and saving a checkpoint "
-              "(press Ctrl-C again to quit without saving)", file=sys.stderr)
+            raise TrainingInterrupted(f"a second {signal_name(signum)}: stopped at once, "
+                                      "without saving; the last checkpoint written is kept",
+                                      signum)
+        self.requested = signum
+        print(f"\n{signal_name(signum)}: stopping after the current step and saving a "
+              "checkpoint (send it again to quit without saving)", file=sys.stderr, flush=True)
 
-    def install(self):
-        if threading.current_thread() is threading.main_thread():
-            self.previous = signal.signal(signal.SIGINT, self._handle)
-
-    def restore(self):
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
-            self.previous = None
+    def signals(self):
+        return StopSignals(self._handle)
 
     def _check(self):
         # a collective: every rank stops at the same step, or the others would wait

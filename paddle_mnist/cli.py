@@ -1,11 +1,13 @@
 """What every tool in tools/ shares: config flags and how failures are reported.
 
 A `UserError` becomes one line on stderr and its exit status (2 for config
-problems); Ctrl-C exits 130 as shells expect. Anything else is a bug and
-keeps its traceback.
+problems); a stop signal exits with 128 + its number as shells expect (130 for
+Ctrl-C, 143 for SIGTERM, 129 for SIGHUP). Anything else is a bug and keeps its
+traceback.
 """
 
 import os
+import signal
 import sys
 import warnings
 
@@ -31,13 +33,30 @@ def add_config_args(parser, config_required=False):
                              "(repeatable; values are parsed as YAML)")
 
 
+# control characters a file name may hold, shown escaped so a message stays one line
+_CONTROL = {code: f"\\x{code:02x}" for code in [*range(32), 127]}
+_CONTROL.update({ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"})
+
+
+def one_line(text):
+    """`text` on one printable line, whatever names it quotes: a newline or other
+    control character in a file name is escaped, and bytes that are not UTF-8 (a
+    name from another system, decoded by Python as surrogates) are shown as \\xNN."""
+    text = str(text).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return text.translate(_CONTROL)
+
+
 def error_line(err):
-    """`error: <message>` as one line, even when it quotes a key or path holding a newline."""
-    return "error: " + str(err).replace("\r", "\\r").replace("\n", "\\n")
+    return "error: " + one_line(err)
 
 
 def run(main):
     """Call main() and exit with its status, reporting user errors in one line."""
+    for stream in (sys.stdout, sys.stderr):
+        # whatever the terminal's encoding: a character it cannot show is escaped, never a
+        # UnicodeEncodeError that stops the tool half-way through a folder
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     quiet_other_ranks()  # under paddle.distributed.launch only rank 0 reports
     try:
         status = main() or 0
@@ -46,6 +65,6 @@ def run(main):
         status = err.exit_code
         let_other_ranks_report(status)
     except KeyboardInterrupt as stop:  # a TrainingInterrupted says what was saved
-        print(f"interrupted: {stop}" if str(stop) else "interrupted", file=sys.stderr)
-        status = 130
+        print(one_line(f"interrupted: {stop}" if str(stop) else "interrupted"), file=sys.stderr)
+        status = 128 + getattr(stop, "signum", signal.SIGINT)
     sys.exit(status)

@@ -15,15 +15,16 @@ import typing
 from dataclasses import dataclass, field
 from typing import List, Optional
 
-import yaml
-
+from . import yamlfile
 from .errors import ConfigError
+from .yamlfile import short
 
 # The data pipeline feeds raw 28x28 MNIST or the 2-pixel-padded 32x32 images the
 # 1998 LeNet-5 was designed for; the model registry accepts only these too.
 INPUT_SIZES = (28, 32)
 OPTIMIZERS = ("adam", "adamw", "sgd", "momentum")   # paddle_mnist.optim builds each
 SCHEDULES = ("constant", "step", "cosine", "onecycle")
+MAX_CLASSES = 10_000     # classes a network may have (models.create_model checks it)
 
 
 def _opt(default, **checks):
@@ -148,11 +149,11 @@ def _coerce(value, kind, name):
         return float(value)
     if typing.get_origin(kind) is list:
         if not isinstance(value, list):
-            raise ConfigError(f"config key '{name}' must be a list, got {value!r}")
+            raise ConfigError(f"config key '{name}' must be a list, got {short(value)}")
         item = typing.get_args(kind)[0]
         return [_coerce(v, item, f"{name}[{i}]") for i, v in enumerate(value)]
     if kind is int and isinstance(value, bool) or not isinstance(value, kind):
-        raise ConfigError(f"config key '{name}' must be {kind.__name__}, got {value!r}")
+        raise ConfigError(f"config key '{name}' must be {kind.__name__}, got {short(value)}")
     if kind is float and not math.isfinite(value):  # .nan / .inf are valid YAML floats
         raise ConfigError(f"config key '{name}' is {value}; give a finite number")
     return value
@@ -161,7 +162,7 @@ def _coerce(value, kind, name):
 def _check_range(value, checks, name):
     if "choices" in checks and value not in checks["choices"]:
         choices = ", ".join(str(c) for c in checks["choices"] if c is not None)
-        raise ConfigError(f"config key '{name}' is {value!r}; choose one of: {choices}")
+        raise ConfigError(f"config key '{name}' is {short(value)}; choose one of: {choices}")
     if value is None or isinstance(value, bool):
         return
     if "min" in checks and value < checks["min"]:
@@ -173,7 +174,7 @@ def _check_range(value, checks, name):
 def _build(cls, data, where=""):
     if not isinstance(data, dict):
         raise ConfigError(f"config section '{where.rstrip('.') or 'top level'}' must be "
-                          f"a mapping of keys to values, got {data!r}")
+                          f"a mapping of keys to values, got {short(data)}")
     known = _fields(cls)
     values = {}
     for key, value in data.items():
@@ -194,17 +195,21 @@ def _merge(base, update):
     return base
 
 
+MAX_OVERRIDE = 10_000  # characters of one -o; a config value is never longer
+
+
 def parse_override(text):
-    """'a.b=1e-3' -> (['a', 'b'], value parsed by yaml.safe_load)."""
+    """'a.b=1e-3' -> (['a', 'b'], value parsed as bounded YAML, see yamlfile)."""
     key, sep, raw = text.partition("=")
     if not sep or not key.strip():
-        raise ConfigError(f"override {text!r} must look like section.key=value, "
+        raise ConfigError(f"override {short(text)} must look like section.key=value, "
                           "e.g. -o train.epochs=1")
+    if len(text) > MAX_OVERRIDE:
+        raise ConfigError(f"override {short(text)} is longer than {MAX_OVERRIDE:,} characters")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else None
-    except yaml.YAMLError as err:
-        problem = str(err).splitlines()[0]
-        raise ConfigError(f"override {text!r}: the value is not valid YAML ({problem})") from None
+        value = yamlfile.load(raw) if raw.strip() else None
+    except yamlfile.YamlProblem as problem:
+        raise ConfigError(f"override {short(text)}: the value {problem}") from None
     return key.strip().split("."), value
 
 
@@ -246,15 +251,13 @@ def read_yaml(path):
         raise ConfigError(f"config file not found: {path} (give a path to a YAML file, or the "
                           f"name of a packaged config: {names})")
     try:
-        with open(path, encoding="utf-8") as f:
-            data = yaml.safe_load(f)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
-        raise ConfigError(f"{path} is not valid YAML{where}: {problem}") from None
+        data = yamlfile.read(path)
+    except yamlfile.YamlProblem as problem:
+        raise ConfigError(f"{path} {problem}") from None
+    except IsADirectoryError:
+        raise ConfigError(f"config file {path} is a folder; give a YAML file") from None
     except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(f"cannot read config file {path}: {err}") from None
+        raise ConfigError(f"cannot read config file {path}: {getattr(err, 'strerror', None) or err}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -1,7 +1,7 @@
 """Config -> a planned run -> `paddle.Model.fit`, with checkpoints and VisualDL.
 
-Every tool that trains goes through here: `plan` decides what a run is
-(start from a config, resume a checkpoint, continue a sweep point, or start
+Every tool that trains goes through here: `planning.plan` decides what a run
+is (start from a config, resume a checkpoint, continue a sweep point, or start
 from a fine-tune's weights), `build_training` sets it up (data, network in a
 `paddle.Model` with declared InputSpecs, `prepare(optimizer,
 CrossEntropyLoss, metrics)` as the PaddlePaddle tutorials do, the batch
@@ -11,11 +11,9 @@ finish. Only rank 0 writes (checkpoints, lock, logs); every rank trains.
 
 import contextlib
 import datetime
-import json
 import os
 import random
 from dataclasses import dataclass
-from typing import Optional
 
 import numpy as np
 import paddle
@@ -24,90 +22,18 @@ from . import checkpoint as ckpt
 from . import distributed
 from .callbacks import (DivergenceGuard, EpochRecorder, RunLogger, StopOnInterrupt,
                         StopRequested, TrainingInterrupted)
-from .config import Config, from_dict, load_config
+from .config import Config
 from .data import BatchLoader, eval_loader, load_splits
-from .errors import ConfigError
 from .metrics import MEAN_LOSS, hapi_metrics
 from .network import build_network, paddle_model, select_device
 from .optim import build_optimizer
 from .runlock import RunLock
 from .scoring import datasets_for, score_model
 
-SCHEDULES_OVER_EPOCHS = ("cosine", "onecycle")  # laid out for train.epochs when the run starts
-
-
 def seed_everything(seed):
     random.seed(seed)
     np.random.seed(seed)
     paddle.seed(seed)
-
-
-@dataclass
-class StartFrom:
-    """Weights a run starts from instead of a fresh initialisation (fine-tuning)."""
-
-    network: paddle.nn.Layer
-    source: ckpt.Source
-
-
-@dataclass
-class RunPlan:
-    config: Config
-    resume: Optional[ckpt.Checkpoint] = None   # continue this run (optimizer, epoch, history)
-    start_from: Optional[StartFrom] = None
-
-
-def _overridden(overrides, key):
-    return any(text.split("=", 1)[0].strip() == key for text in overrides)
-
-
-def plan(config_file=None, overrides=(), *, resume=None, config=None, start_from=None,
-         continue_if_same=False):
-    """What to train: a config file (+ -o), an already resolved `config`, or the
-    checkpoint prefix `resume` (its saved config + -o, written back to the same
-    prefix). `continue_if_same` resumes the config's own checkpoint when it was
-    made by this very config (sweep points). Nothing is trained or written here.
-    """
-    checkpoint = None
-    if resume:
-        checkpoint = ckpt.load_checkpoint(resume)
-        config = from_dict(checkpoint.sidecar.config, overrides)
-        if not _overridden(overrides, "output.checkpoint"):
-            # where it was resumed from, not the saved (cwd-relative) path; the prefix
-            # asked for even when its interrupted save made loading fall back to .prev
-            config.output.checkpoint = ckpt.normalize_prefix(resume)
-        _check_extension(checkpoint, config)
-    elif config is None:
-        config = load_config(config_file, overrides)
-    elif continue_if_same:
-        checkpoint = _same_config_checkpoint(config)
-    return RunPlan(config, checkpoint, start_from)
-
-
-def _check_extension(checkpoint, config):
-    """A schedule laid out over train.epochs has ended (at 0 for cosine) when the run
-    has; training more epochs would report work done at a rate of nothing."""
-    saved = from_dict(checkpoint.sidecar.config)
-    schedule = saved.optimizer.lr_schedule.name
-    if config.train.epochs != saved.train.epochs and schedule in SCHEDULES_OVER_EPOCHS:
-        raise ConfigError(
-            f"{checkpoint.prefix} was trained with a {schedule} schedule laid out for "
-            f"{saved.train.epochs} epochs, so train.epochs cannot change on resume (its rate "
-            f"{'has reached 0' if schedule == 'cosine' else 'is near 0'} at the end); to train "
-            f"more, fine-tune it: python tools/finetune.py --resume {checkpoint.prefix} "
-            f"--epochs N")
-
-
-def _same_config_checkpoint(config):
-    prefix = config.output.checkpoint
-    if not os.path.isfile(prefix + ckpt.META):
-        return None
-    try:
-        checkpoint = ckpt.load_checkpoint(prefix)
-    except ckpt.CheckpointError:
-        return None  # torn or foreign: train afresh
-    same = checkpoint.sidecar.config == json.loads(json.dumps(config.to_dict()))
-    return checkpoint if same else None
 
 
 @dataclass
@@ -175,21 +101,30 @@ class TrainResult:
 
 
 def train(run):
-    """Train (or continue) the planned run; see `TrainResult`."""
-    training = build_training(run.config, run.start_from.network if run.start_from else None)
-    state, source = _restore(training, run)
-    remaining = 0 if state.stopped_early else training.config.train.epochs - state.epochs_done
-    if remaining <= 0:  # nothing to do, so nothing is written either
-        test = run.resume.sidecar.test if run.resume else None
-        test = vars(test) if test else score_model(training.model, training.data["test"],
-                                                   training.config.train.eval_batch_size)
-        return TrainResult(training.prefix, training.best_prefix, state.log_dir, state, test, 0)
-    if distributed.world_size() > 1 and distributed.is_main_process():
-        print(distributed.describe_scaling(training.config, training.lr_multiplier))
-    done_before = state.epochs_done
-    with RunLock(training.prefix) if distributed.is_main_process() else contextlib.nullcontext():
-        recorder = _fit(training, state, source, remaining)
-        test = _finish(training, state, recorder)
+    """Train (or continue) the planned run; see `TrainResult`.
+
+    Ctrl-C, SIGTERM and SIGHUP stop it after the current step, saved (see
+    callbacks.StopOnInterrupt), from the moment it starts setting up."""
+    stopper = StopOnInterrupt()
+    with stopper.signals():
+        training = build_training(run.config,
+                                  run.start_from.network if run.start_from else None)
+        state, source = _restore(training, run)
+        stopper.attach(state)
+        remaining = 0 if state.stopped_early else training.config.train.epochs - state.epochs_done
+        if remaining <= 0:  # nothing to do, so nothing is written either
+            test = run.resume.sidecar.test if run.resume else None
+            test = vars(test) if test else score_model(training.model, training.data["test"],
+                                                       training.config.train.eval_batch_size)
+            return TrainResult(training.prefix, training.best_prefix, state.log_dir, state,
+                               test, 0)
+        if distributed.world_size() > 1 and distributed.is_main_process():
+            print(distributed.describe_scaling(training.config, training.lr_multiplier))
+        done_before = state.epochs_done
+        lock = RunLock(training.prefix) if distributed.is_main_process() else contextlib.nullcontext()
+        with lock:
+            recorder = _fit(training, state, source, remaining, stopper)
+            test = _finish(training, state, recorder)
     return TrainResult(training.prefix, training.best_prefix, state.log_dir, state, test,
                        state.epochs_done - done_before)
 
@@ -213,28 +148,27 @@ def _restore(training, run):
     return state, source
 
 
-def _callbacks(training, state, source):
-    """(callbacks for Model.fit, the recorder, the stopper, the logger or None)."""
+def _callbacks(training, state, source, stopper):
+    """(callbacks for Model.fit, the recorder, the logger or None)."""
     recorder = EpochRecorder(state, lambda best: training.save(state, source, best),
                              training.config.train.early_stopping_patience)
-    stopper = StopOnInterrupt(state)
     logger = RunLogger(state) if distributed.is_main_process() else None
     callbacks = [DivergenceGuard(state, training.prefix), recorder,
                  paddle.callbacks.LRScheduler(by_step=training.by_step,
                                               by_epoch=not training.by_step)]
     callbacks += [logger] if logger else []
     callbacks.append(stopper)  # last: a stop comes after the step is scheduled and logged
-    return callbacks, recorder, stopper, logger
+    return callbacks, recorder, logger
 
 
-def _fit(training, state, source, epochs):
-    """Model.fit for `epochs` more epochs; Ctrl-C saves the run mid-epoch and stops."""
-    callbacks, recorder, stopper, logger = _callbacks(training, state, source)
+def _fit(training, state, source, epochs, stopper):
+    """Model.fit for `epochs` more epochs; a stop signal saves the run mid-epoch and stops."""
+    callbacks, recorder, logger = _callbacks(training, state, source, stopper)
     config = training.config
     if distributed.is_main_process():
         ckpt.check_writable(training.prefix)
+    steps_before = state.steps_done
     try:
-        stopper.install()
         training.model.fit(training.loader,
                            eval_loader(training.data[training.eval_split],
                                        config.train.eval_batch_size),
@@ -242,11 +176,14 @@ def _fit(training, state, source, epochs):
                            verbose=2 if distributed.is_main_process() else 0,
                            callbacks=callbacks)
     except StopRequested:
+        if state.steps_done == steps_before:
+            raise TrainingInterrupted("training stopped before its first step; nothing was "
+                                      "trained or saved", stopper.requested) from None
         if distributed.is_main_process():
             training.save(state, source, best=False)
-        raise TrainingInterrupted(_stopped_at(state, len(training.loader), training.prefix)) from None
+        raise TrainingInterrupted(_stopped_at(state, len(training.loader), training.prefix),
+                                  stopper.requested) from None
     finally:
-        stopper.restore()
         if logger:
             logger.close()
     return recorder

@@ -12,7 +12,7 @@ import os
 from dataclasses import asdict, dataclass, field
 from typing import Dict, List, Optional
 
-from .config import INPUT_SIZES
+from .config import INPUT_SIZES, MAX_CLASSES
 from .errors import ExportError
 from .files import sha256_file
 from .typed_json import Problem, build, check_depth
@@ -20,7 +20,6 @@ from .typed_json import Problem, build, check_depth
 SPEC_SUFFIX = ".preprocess.json"
 SPEC_FORMAT = 1
 MODEL_SUFFIXES = {"paddle": (".json", ".pdiparams"), "onnx": (".onnx",)}
-MAX_CLASSES = 10_000
 MAX_SPEC_BYTES = 2**20
 
 

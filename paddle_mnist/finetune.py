@@ -18,7 +18,7 @@ import os
 from dataclasses import dataclass, field
 
 from . import checkpoint as ckpt
-from . import engine
+from . import engine, planning
 from .config import from_dict
 from .data import load_splits
 from .errors import ConfigError
@@ -32,7 +32,7 @@ DEFAULT_EPOCHS = 2
 
 @dataclass
 class FineTuneJob:
-    plan: engine.RunPlan   # the fine-tune run: its config and the starting weights
+    plan: planning.RunPlan  # the fine-tune run: its config and the starting weights
     source_lr: float
     skipped: list = field(default_factory=list)  # parameters left at their fresh init
 
@@ -101,6 +101,6 @@ def plan(prefix, *, lr=None, epochs=None, output=None, skip_mismatch=False, over
     network = create_model(config.model.name, **config.model.args)
     matched, skipped = ckpt.match_params(network, source.params, skip_mismatch=skip_mismatch)
     network.set_state_dict({**network.state_dict(), **matched})  # skipped keep their init
-    start = engine.StartFrom(network, ckpt.Source(source.prefix, source.epoch or 0))
-    return FineTuneJob(engine.plan(config=config, start_from=start),
+    start = planning.StartFrom(network, ckpt.Source(source.prefix, source.epoch or 0))
+    return FineTuneJob(planning.plan(config=config, start_from=start),
                        saved.optimizer.learning_rate, skipped)

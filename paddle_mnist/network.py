@@ -23,6 +23,7 @@ from paddle.static import InputSpec
 from . import checkpoint as ckpt
 from .config import Config, from_dict
 from .errors import CheckpointError, ConfigError
+from .yamlfile import short
 from .models import create_model, model_input_size, model_names, weights_family
 
 
@@ -34,7 +35,7 @@ def select_device(spec):
     try:
         return paddle.set_device(spec)
     except (ValueError, RuntimeError) as err:
-        raise ConfigError(f"train.device={spec!r} is not usable here ({str(err).splitlines()[0]}); "
+        raise ConfigError(f"train.device={short(spec)} is not usable here ({str(err).splitlines()[0]}); "
                           "use auto or cpu") from None
 
 

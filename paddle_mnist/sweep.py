@@ -26,6 +26,7 @@ from typing import Optional
 from . import config as cfg
 from .distributed import is_main_process
 from .errors import ConfigError
+from .yamlfile import short
 
 RESULTS = "results.jsonl"
 SPEC_KEYS = ("folder", "grid", "points")
@@ -55,7 +56,7 @@ def parse_grid(texts):
         key, sep, raw = text.partition("=")
         items = [item for item in raw.split(",") if item.strip()]
         if not sep or not key.strip() or not items:
-            raise ConfigError(f"--grid {text!r} must look like section.key=V1,V2, "
+            raise ConfigError(f"--grid {short(text)} must look like section.key=V1,V2, "
                               "e.g. --grid optimizer.learning_rate=0.1,0.4")
         grid[key.strip()] = [cfg.parse_override(f"{key}={item}")[1] for item in items]
     return grid
@@ -83,11 +84,11 @@ def listed_points(entries):
     for entry in entries:
         if (not isinstance(entry, dict) or "name" not in entry
                 or set(entry) - {"name", "set", "reference"}):
-            raise ConfigError(f"sweep point {entry!r} must be a mapping with name, set "
+            raise ConfigError(f"sweep point {short(entry)} must be a mapping with name, set "
                               "(dotted.key: value) and optionally reference")
         settings = entry.get("set") or {}
         if not isinstance(settings, dict):
-            raise ConfigError(f"sweep point {entry['name']!r}: set must map dotted.key to value")
+            raise ConfigError(f"sweep point {short(entry['name'])}: set must map dotted.key to value")
         points.append(Point(_slug(str(entry["name"])), str(entry["name"]), settings,
                             entry.get("reference")))
     return points
@@ -172,7 +173,7 @@ def _first_difference(old, new, where=""):
             if found:
                 return found
         elif a != b:
-            return f"{where}{key}: {a!r} then, {b!r} now"
+            return f"{where}{key}: {short(a)} then, {short(b)} now"
     return None
 
 
@@ -195,6 +196,7 @@ def train_point(point):
     """
     from . import engine
     from .errors import TrainingDiverged
+    from .planning import plan as plan_run
 
     config = point.config
     record = {"name": point.name, "label": point.label, "settings": point.settings,
@@ -206,7 +208,7 @@ def train_point(point):
     started = time.perf_counter()
     try:
         # a point interrupted half-way continues from its own checkpoint
-        result = engine.train(engine.plan(config=config, continue_if_same=True))
+        result = engine.train(plan_run(config=config, continue_if_same=True))
     except TrainingDiverged as err:
         return dict(record, diverged=True, error=str(err),
                     seconds=round(time.perf_counter() - started, 2))
@@ -225,10 +227,23 @@ def _outcome(record):
 
 def run(sweep, log=print):
     """Train every point not yet recorded; the records of all points, in order."""
-    from .callbacks import TrainingInterrupted
+    from .callbacks import StopSignals, TrainingInterrupted
 
     done = read_results(sweep.folder)
     _check_recorded(sweep, done)
+
+    def stop_between_points(signum, frame):  # a point in training handles its own stops
+        raise TrainingInterrupted(f"sweep stopped between points; the finished ones are in "
+                                  f"{os.path.join(sweep.folder, RESULTS)} and the same command "
+                                  "goes on with the rest", signum)
+
+    with StopSignals(stop_between_points):
+        return _run_points(sweep, done, log)
+
+
+def _run_points(sweep, done, log):
+    from .callbacks import TrainingInterrupted
+
     records = []
     for number, point in enumerate(sweep.points, 1):
         tag = f"[{number}/{len(sweep.points)}] {point.label}"
@@ -241,7 +256,8 @@ def run(sweep, log=print):
                 record = train_point(point)
             except TrainingInterrupted as stop:
                 raise TrainingInterrupted(f"{stop} (or run the same sweep command again: it "
-                                          "continues this point and skips finished ones)") from None
+                                          "continues this point and skips finished ones)",
+                                          stop.signum) from None
             if is_main_process():  # under paddle.distributed.launch every rank trains it
                 _append_result(sweep.folder, record)
             log(f"{tag}: {record['error'] if record['diverged'] else _outcome(record)}")

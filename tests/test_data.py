@@ -8,7 +8,7 @@ import pytest
 
 from paddle_mnist.config import from_dict
 from paddle_mnist.data import ArrayDataset, BatchLoader, load_splits, read_mnist, to_input
-from paddle_mnist.data.idx import FILES, read_images, read_labels, read_split
+from paddle_mnist.data.idx import FILES, read_labels, read_split
 from paddle_mnist.errors import DataError
 
 

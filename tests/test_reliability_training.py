@@ -119,15 +119,21 @@ def test_sigkill_while_saving_keeps_a_loadable_checkpoint(tmp_path, data, refere
     assert_same_as_reference(tmp_path, reference)
 
 
-def test_ctrl_c_saves_mid_epoch_and_resume_matches(tmp_path, data, reference):
+@pytest.mark.parametrize("signum, status", [
+    (signal.SIGINT, 130),    # Ctrl-C
+    (signal.SIGTERM, 143),   # kill, systemd, docker stop, Slurm
+    (signal.SIGHUP, 129),    # the terminal closed
+], ids=["ctrl-c", "sigterm", "sighup"])
+def test_a_stop_signal_saves_mid_epoch_and_resume_matches(tmp_path, data, reference, signum,
+                                                          status):
     proc = faulty(f"pause:1:10:{tmp_path}", *QUICK, cwd=tmp_path, data_root=data,
                   background=True)
     wait_for(tmp_path / "ready", proc)
-    proc.send_signal(signal.SIGINT)  # a real Ctrl-C, while batch 11 of epoch 2 is loading
+    proc.send_signal(signum)  # a real signal, while batch 11 of epoch 2 is loading
     (tmp_path / "go").touch()
     _, err = proc.communicate(timeout=300)
-    assert proc.returncode == 130, err
-    assert "Traceback" not in err
+    assert proc.returncode == status, err
+    assert "Traceback" not in err and "FatalError" not in err
     assert err.strip().splitlines()[-1] == (
         "interrupted: training stopped at epoch 2, step 11 of 30; saved out/mnist; "
         "resume with: python tools/train.py --resume out/mnist")
@@ -235,3 +241,48 @@ def test_second_training_on_the_same_prefix_refuses(tmp_path, data):
     state = checkpoint.load_checkpoint(str(tmp_path / PREFIX)).sidecar.state
     assert [r.epoch for r in state.history] == [1]  # only the first run wrote here
     assert not (tmp_path / (PREFIX + ".lock")).exists()  # released on exit
+
+
+def test_a_resume_from_another_folder_writes_where_it_was_resumed_from(tmp_path, data):
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+    constant = ["-o", "optimizer.lr_schedule.name=constant"]  # so the run may be extended
+    run_tool("train.py", *QUICK, *constant, "-o", "train.epochs=1", cwd=tmp_path / "a",
+             data_root=data)
+    bystander = run_tool("train.py", *QUICK, "-o", "train.epochs=1", cwd=tmp_path / "b",
+                         data_root=data)
+    assert bystander.returncode == 0
+    untouched = files_of(tmp_path / "b")
+    # resumed from folder b: its own out/mnist (the saved, relative output path) is not the target
+    resumed = run_tool("train.py", "--resume", tmp_path / "a" / PREFIX, "-o", "train.epochs=2",
+                       cwd=tmp_path / "b", data_root=data, check=False)
+    assert files_of(tmp_path / "b") == untouched
+    assert resumed.returncode == 0, resumed.stderr
+    assert checkpoint.load_checkpoint(str(tmp_path / "a" / PREFIX)).epoch == 2
+
+
+def test_extending_a_finished_cosine_run_is_refused_and_changes_nothing(tmp_path, data):
+    run_tool("train.py", *QUICK, "-o", "train.epochs=1", cwd=tmp_path, data_root=data)
+    before = files_of(tmp_path)
+    proc = run_tool("train.py", "--resume", PREFIX, "-o", "train.epochs=2", cwd=tmp_path,
+                    data_root=data, check=False)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip() == (
+        "error: out/mnist was trained with a cosine schedule laid out for 1 epochs, so "
+        "train.epochs cannot change on resume (its rate has reached 0 at the end); to train "
+        "more, fine-tune it: python tools/finetune.py --resume out/mnist --epochs N")
+    assert files_of(tmp_path) == before
+    again = run_tool("train.py", "--resume", PREFIX, cwd=tmp_path, data_root=data)
+    assert "nothing left to train: out/mnist already holds 1 epochs" in again.stdout
+    assert files_of(tmp_path) == before  # a resume with nothing to do changes nothing
+
+
+def test_a_checkpoint_name_too_long_for_the_file_system_fails_before_training(tmp_path, data):
+    name = "m" * 240  # fits NAME_MAX (255) alone, not with "_best.prev.meta.json.tmp<pid>"
+    proc = run_tool("train.py", *QUICK, "-o", f"output.checkpoint=out/{name}", cwd=tmp_path,
+                    data_root=data, check=False)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    [line] = proc.stderr.strip().splitlines()
+    assert line.startswith(f"error: cannot write checkpoint files at out/{name}: File name too long")
+    assert "Epoch 1" not in proc.stdout  # nothing trained
+    assert not list((tmp_path / "out").glob("m*"))

@@ -147,3 +147,32 @@ def test_ablation_rows_table_and_chart(tmp_path, mnist_root):
     assert sorted(models) == ["lenet", "lenet", "lenet_bn", "lenet_bn"]
     width, height = png_size(tmp_path / "ablation" / "ablation.png")
     assert width >= 400 and height >= 200
+
+
+def test_sigterm_stops_a_sweep_after_the_step_and_the_same_command_goes_on(tmp_path, mnist_root):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    command = [sys.executable, str(REPO / "tools" / "sweep.py"), "-c", str(SWEEP_FILE),
+               "--grid", "optimizer.learning_rate=0.05,0.01", "--grid", "optimizer.momentum=0.0",
+               "-o", "train.epochs=2", "-o", "train.max_steps_per_epoch=400",
+               "-o", "data.val_split=1000", "--out", "sweep"]
+    env = dict(os.environ, PADDLE_MNIST_DATA=str(mnist_root))
+    proc = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    first = tmp_path / "sweep" / "points"
+    deadline = time.time() + 300
+    while not list(first.glob("*/mnist.meta.json")) and time.time() < deadline:
+        time.sleep(0.1)  # the first point finished its first epoch
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 143, err
+    assert "Traceback" not in err and "FatalError" not in err
+    assert err.strip().splitlines()[-1].startswith("interrupted: training stopped ")
+    assert "or run the same sweep command again" in err
+    again = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True,
+                           timeout=600)
+    assert "2 points, 0 diverged" in again.stdout
+    assert all(r["epochs"] == 2 for r in sweep.read_results(str(tmp_path / "sweep")).values())

@@ -13,6 +13,7 @@ import urllib.request
 import pytest
 
 from paddle_mnist import engine
+from paddle_mnist.planning import plan
 from paddle_mnist.config import load_config
 
 from conftest import REPO, run_tool
@@ -138,7 +139,7 @@ def _quick_config(path, folder, mnist_root, *extra):
 
 def test_same_seed_same_result(tmp_path, mnist_root):
     path = REPO / "configs" / "lenet.yml"
-    runs = [engine.train(engine.plan(config=_quick_config(path, tmp_path / str(i), mnist_root,
+    runs = [engine.train(plan(config=_quick_config(path, tmp_path / str(i), mnist_root,
                                                           "train.max_steps_per_epoch=30")))
             for i in range(2)]
     assert runs[0].test == runs[1].test
@@ -153,7 +154,7 @@ def test_every_config_trains(tmp_path, mnist_root, path):
     from paddle_mnist.scoring import score_checkpoint
 
     config = _quick_config(path, tmp_path, mnist_root)
-    result = engine.train(engine.plan(config=config))
+    result = engine.train(plan(config=config))
     assert result.state.epochs_done == 1 and result.epochs_trained == 1
     record = result.state.history[0]
     assert record.train_loss > 0 and 0 <= record.lr <= config.optimizer.learning_rate

@@ -34,6 +34,7 @@ def main(args):
     import json
     import sys
 
+    from ..cli import one_line
     from ..predict import predict_files
     from ..predictors import open_predictor
 
@@ -44,11 +45,11 @@ def main(args):
                                 debug_dir=args.save_debug):
         if result.error:
             failed += 1
-            print(f"error: {result.error}", file=sys.stderr)
+            print(f"error: {one_line(result.error)}", file=sys.stderr)
         if args.json:
             print(json.dumps(result.to_dict()), flush=True)
         elif not result.error:
-            print(result.to_text(), flush=True)
+            print(one_line(result.to_text()), flush=True)
     if failed:
         print(f"{failed} of the inputs could not be predicted", file=sys.stderr)
     return 1 if failed else 0

@@ -21,10 +21,12 @@ def check(parser, args):
 
 
 def main(args):
-    from .. import engine  # after argparse: paddle takes seconds to import
-    from ..reports import summary
+    from ..planning import plan
 
     if args.resume and args.config:
         print("note: --resume uses the config saved with the checkpoint; -c is ignored")
-    run = engine.plan(args.config, args.overrides, resume=args.resume)
+    run = plan(args.config, args.overrides, resume=args.resume)
+    from .. import engine  # paddle takes seconds to import: after the checks
+    from ..reports import summary
+
     print(summary.train_summary(engine.train(run)))

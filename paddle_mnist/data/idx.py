@@ -9,6 +9,7 @@ same pixels and labels.
 """
 
 import gzip
+import math
 import os
 import zlib
 
@@ -18,6 +19,8 @@ from ..errors import DataError
 
 IMAGES_MAGIC = 2051  # unsigned byte, 3 dimensions
 LABELS_MAGIC = 2049  # unsigned byte, 1 dimension
+MAX_DATA_BYTES = 1 << 30  # MNIST's training images are 47 MB; EMNIST's largest ~700 MB
+IMAGE_SIDE = 28      # every MNIST image; the networks take 28x28 (32x32 nets pad it)
 
 FILES = {
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
@@ -25,34 +28,42 @@ FILES = {
 }
 
 
-def _read_bytes(path):
+def _open(path):
     if not os.path.isfile(path):
         raise DataError(f"MNIST file not found: {path} (point data.root or PADDLE_MNIST_DATA "
                         "at the folder holding the four IDX .gz files)")
-    try:
-        with gzip.open(path, "rb") as f:
-            return f.read()
-    except (OSError, EOFError, zlib.error) as err:
-        raise DataError(f"{path} is not a complete gzip file ({err}); "
-                        "download it again") from None
+    return gzip.open(path, "rb")
 
 
 def _parse(path, magic, ndim):
-    raw = _read_bytes(path)
+    """Read the header, then exactly the bytes it promises: a small file that
+    decompresses to gigabytes is refused after its header, not after its data."""
     header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise DataError(f"{path} is too short to be an IDX file ({len(raw)} bytes)")
-    found = int.from_bytes(raw[:4], "big")
-    if found != magic:
-        raise DataError(f"{path} has IDX magic number {found}, expected {magic}; "
-                        "is it the right file (images vs labels)?")
-    dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
-    expected = int(np.prod(dims))
-    if len(raw) - header != expected:
-        raise DataError(f"{path} holds {len(raw) - header} data bytes but its header "
-                        f"promises {expected} ({'x'.join(map(str, dims))}); the file is "
-                        "truncated or corrupt")
-    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
+    try:
+        with _open(path) as f:
+            head = f.read(header)
+            if len(head) < header:
+                raise DataError(f"{path} is too short to be an IDX file ({len(head)} bytes)")
+            found = int.from_bytes(head[:4], "big")
+            if found != magic:
+                raise DataError(f"{path} has IDX magic number {found}, expected {magic}; "
+                                "is it the right file (images vs labels)?")
+            dims = [int.from_bytes(head[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+            expected = math.prod(dims)
+            shape = "x".join(map(str, dims))
+            if expected > MAX_DATA_BYTES:
+                raise DataError(f"{path} claims {shape} values ({expected:,} bytes), more "
+                                f"than any MNIST-like file ({MAX_DATA_BYTES:,}); the header "
+                                "is corrupt or it is not an MNIST file")
+            raw = f.read(expected + 1)
+    except (OSError, EOFError, zlib.error) as err:
+        raise DataError(f"{path} is not a complete gzip file ({err}); "
+                        "download it again") from None
+    if len(raw) != expected:
+        held = f"{len(raw)}" if len(raw) <= expected else f"more than {expected}"
+        raise DataError(f"{path} holds {held} data bytes but its header promises {expected} "
+                        f"({shape}); the file is truncated or corrupt")
+    return np.frombuffer(raw, dtype=np.uint8).reshape(dims)
 
 
 def read_images(path):
@@ -75,6 +86,12 @@ def read_split(root, split):
                         "PADDLE_MNIST_DATA to the folder holding the four IDX .gz files)")
     image_file, label_file = (os.path.join(root, name) for name in FILES[split])
     images, labels = read_images(image_file), read_labels(label_file)
+    if not len(images):
+        raise DataError(f"{image_file} holds no images; use the complete MNIST files")
+    if images.shape[1:] != (IMAGE_SIDE, IMAGE_SIDE):
+        raise DataError(f"{image_file} holds {images.shape[1]}x{images.shape[2]} images; MNIST "
+                        f"images are {IMAGE_SIDE}x{IMAGE_SIDE}, the size every network here "
+                        "takes (resize them to 28x28 first)")
     if len(images) != len(labels):
         raise DataError(f"{image_file} has {len(images)} images but {label_file} has "
                         f"{len(labels)} labels; the two files do not belong together")

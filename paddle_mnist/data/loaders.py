@@ -79,5 +79,8 @@ class BatchLoader:
 
 
 def eval_loader(dataset, batch_size):
+    """Batches for Model.evaluate, read in the calling thread: paddle's background
+    reader thread hides an exception in a sample and leaves evaluation waiting forever
+    (the data is in memory, so the thread saves no measurable time)."""
     sampler = DistributedBatchSampler(dataset, batch_size, shuffle=False)
-    return DataLoader(dataset, batch_sampler=sampler, return_list=True)
+    return DataLoader(dataset, batch_sampler=sampler, return_list=True, use_buffer_reader=False)

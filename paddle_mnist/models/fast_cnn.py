@@ -20,6 +20,7 @@ import paddle
 from paddle import nn
 
 from paddle_mnist.errors import ConfigError
+from paddle_mnist.yamlfile import short
 from paddle_mnist.models.registry import register_model
 
 
@@ -45,7 +46,7 @@ def _check_widths(name, widths, count):
     if (not isinstance(widths, (list, tuple)) or len(widths) != count
             or not all(isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in widths)):
         raise ConfigError(f"model '{name}': widths must be a list of {count} positive "
-                          f"integers, got {widths!r}")
+                          f"integers, got {short(widths)}")
     return list(widths)
 
 
@@ -58,7 +59,7 @@ def fast_cnn(num_classes: int = 10, widths: Sequence[int] = (16, 32), kernel: in
     """
     first, second = _check_widths("fast_cnn", widths, 2)
     if kernel not in (3, 5):
-        raise ConfigError(f"model 'fast_cnn': kernel must be 3 or 5, got {kernel!r}")
+        raise ConfigError(f"model 'fast_cnn': kernel must be 3 or 5, got {short(kernel)}")
     return nn.Sequential(
         ConvPoolReLU(1, first, kernel),        # first x 14 x 14
         ConvPoolReLU(first, second, kernel),   # second x 7 x 7
@@ -94,9 +95,9 @@ def bn_cnn(num_classes: int = 10, widths: Sequence[int] = (16, 32, 64), hidden: 
     """
     a, b, c = _check_widths("bn_cnn", widths, 3)
     if isinstance(hidden, bool) or not isinstance(hidden, int) or hidden < 1:
-        raise ConfigError(f"model 'bn_cnn': hidden must be a positive integer, got {hidden!r}")
+        raise ConfigError(f"model 'bn_cnn': hidden must be a positive integer, got {short(hidden)}")
     if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
-        raise ConfigError(f"model 'bn_cnn': dropout must be in [0, 1), got {dropout!r}")
+        raise ConfigError(f"model 'bn_cnn': dropout must be in [0, 1), got {short(dropout)}")
     return nn.Sequential(
         ConvPoolBNReLU(1, a),   # a x 14 x 14
         ConvPoolBNReLU(a, b),   # b x 7 x 7

@@ -3,6 +3,7 @@
 from paddle import nn
 
 from paddle_mnist.errors import ConfigError
+from paddle_mnist.yamlfile import short
 from paddle_mnist.models.registry import register_model
 
 
@@ -22,7 +23,7 @@ def mlp(num_classes: int = 10) -> nn.Layer:
 def mlp_small(num_classes: int = 10, dropout: float = 0.0) -> nn.Layer:
     """The Keras beginner-tutorial network (which uses dropout=0.2)."""
     if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
-        raise ConfigError(f"model 'mlp_small': dropout must be in [0, 1), got {dropout!r}")
+        raise ConfigError(f"model 'mlp_small': dropout must be in [0, 1), got {short(dropout)}")
     hidden = [nn.Linear(784, 128), nn.ReLU()]
     if dropout > 0:
         hidden.append(nn.Dropout(dropout))

@@ -14,8 +14,9 @@ from typing import Callable, Dict, List, Optional
 
 import paddle
 
-from paddle_mnist.config import INPUT_SIZES
+from paddle_mnist.config import INPUT_SIZES, MAX_CLASSES
 from paddle_mnist.errors import ConfigError
+from paddle_mnist.yamlfile import short
 
 
 @dataclass(frozen=True)
@@ -94,8 +95,16 @@ def create_model(name: str, **kwargs) -> paddle.nn.Layer:
         )
     num_classes = kwargs.get("num_classes", 10)
     # bool is an int subclass; `num_classes: true` in YAML is a mistake, not 1.
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
+    if (isinstance(num_classes, bool) or not isinstance(num_classes, int)
+            or not 1 <= num_classes <= MAX_CLASSES):
         raise ConfigError(
-            f"model '{name}': num_classes must be a positive integer, got {num_classes!r}"
+            f"model '{name}': num_classes must be an integer from 1 to {MAX_CLASSES:,}, "
+            f"got {short(num_classes)}"
         )
-    return factory(**kwargs)
+    try:
+        return factory(**kwargs)
+    except (TypeError, ValueError, AssertionError, RuntimeError, MemoryError) as err:
+        # paddle's layers check their own arguments (sizes, kernels) with these
+        problem = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        raise ConfigError(f"model '{name}' cannot be built from model.args "
+                          f"{short(kwargs)}: {short(problem, 200)}") from None

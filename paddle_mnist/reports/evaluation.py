@@ -43,6 +43,23 @@ def single_image_ms(network, inputs):
     return statistics.median(timings[3:]) * 1000
 
 
+def make_report_folder(out_dir):
+    """Create the report folder, or say in one line why it cannot be."""
+    from ..errors import ConfigError
+
+    try:
+        if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+            raise NotADirectoryError(0, "it is a file, not a folder")
+        os.makedirs(out_dir, exist_ok=True)
+        probe = os.path.join(out_dir, ".write-test")
+        with open(probe, "w"):
+            pass
+        os.remove(probe)
+    except OSError as err:
+        raise ConfigError(f"cannot write the report to {out_dir}: {err.strerror or err}; "
+                          "choose another --report folder") from None
+
+
 def build_report(prefix, out_dir, overrides=(), split="test"):
     """Write report.json and the three PNGs into `out_dir`; returns the report dict."""
     import paddle
@@ -52,6 +69,7 @@ def build_report(prefix, out_dir, overrides=(), split="test"):
     from ..network import load_network
     from ..scoring import datasets_for
 
+    make_report_folder(out_dir)  # before the work, so a bad --report fails at once
     loaded = load_network(prefix, overrides)
     config, network = loaded.config, loaded.network
     dataset = datasets_for(config, load_splits(config.data, config.train.seed))[split]
@@ -77,7 +95,6 @@ def build_report(prefix, out_dir, overrides=(), split="test"):
                       "ms_per_image_batched": seconds * 1000 / len(labels),
                       "ms_per_image_single": single_image_ms(network, inputs)},
     }
-    os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(out_dir, "report.json"), "w", encoding="utf-8") as f:
         json.dump(report, f, indent=1)
     title = f"{config.model.name}, {split} set: {report['accuracy']:.2%} of {len(labels)}"

@@ -40,3 +40,7 @@ class TrainingDiverged(UserError):
 
 class OutputLocked(UserError):
     """Another training is writing to the same output prefix."""
+
+
+class StoreError(UserError):
+    """A record database that cannot be opened, upgraded, reached or written."""

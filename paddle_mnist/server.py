@@ -1,34 +1,42 @@
-"""The web demo and HTTP API around one exported model.
+"""The web page and HTTP API around one exported model, keeping a record of each answer.
 
 People try a model by drawing or uploading a digit in the browser; programs
 call `POST /api/predict` with an image. Both go through the same steps as
 `tools/predict.py` (`preprocess.load_image` + `to_mnist`, then the shared
-predictor), so the page shows exactly what the model saw.
+predictor), so the page shows exactly what the model saw. Every answer is
+stored (`service.recording`) before it is sent, and users correct it through
+the records API (`service.records_api`); a database that cannot take the
+record makes the answer a 503, never a 200 that was not kept.
 
-The app is meant for a local demo on werkzeug's threaded server: every request
-gets its own thread and they all share one thread-safe predictor. Requests are
-untrusted input, so sizes are bounded and every failure becomes a JSON error
-with a status code; a traceback goes to the server log, never to the client.
+Requests are untrusted input, so sizes are bounded and every failure becomes
+a JSON error with a status code and a stable `code`; a traceback goes to the
+server log, never to the client. The app is plain WSGI: `service.httpserver`
+runs it on waitress, gunicorn can run it through `service.factory`.
 """
 
 import base64
-import io
 import logging
 import time
 from pathlib import Path
 
 import numpy as np
-from flask import Flask, jsonify, request, send_from_directory
-from PIL import Image
+from flask import Flask, jsonify, render_template, request, send_from_directory
 from werkzeug.exceptions import (BadRequest, HTTPException, InternalServerError,
                                  RequestEntityTooLarge)
 
-from .errors import ImageError
+from .errors import ImageError, StoreError
 from .preprocess import load_image, to_mnist
+from .service import i18n
+from .service.answers import image_error_code, json_error
+from .service.auth import COOKIE, Guard
+from .service.recording import Recorder, digit_image
+from .service.records_api import blueprint
 
 WEB_DIR = Path(__file__).with_name("web")
 MAX_BODY_BYTES = 5 * 1024 * 1024  # a phone photo fits; a 413 stops anything larger early
 MAX_PIXELS = 16_000_000           # 4000x4000: today's phone photos, not decompression bombs
+MAX_FORM_PARTS = 8                # an upload is one 'file' field, perhaps with a few others
+MAX_FORM_FIELD_BYTES = 64 * 1024  # text fields; the file part itself may use the whole body
 
 # Browsers load nothing but this server's own files (no CDN, no third party);
 # the model's 28x28 view arrives as a data: URL and uploads are previewed via blob:.
@@ -42,21 +50,46 @@ SECURITY_HEADERS = {
 log = logging.getLogger(__name__)
 
 
-def create_app(predictor, *, max_body_bytes=MAX_BODY_BYTES, max_pixels=MAX_PIXELS):
-    """A Flask app serving the demo page and the JSON API for `predictor`.
+class TooManyParts(RequestEntityTooLarge):
+    description = (f"multipart upload has more than {MAX_FORM_PARTS} parts or a text field "
+                   f"over {MAX_FORM_FIELD_BYTES:,} bytes; send just the image as the field "
+                   "'file'")
 
-    `predictor` needs `.spec` (model, input_size, mean, std, class_names) and a
+
+def too_large_message(max_body_bytes):
+    return f"request larger than the {max_body_bytes:,} bytes allowed; send a smaller image"
+
+
+def create_app(predictor, store, *, model_version, token=None, keep_originals=False,
+               max_body_bytes=MAX_BODY_BYTES, max_pixels=MAX_PIXELS):
+    """A Flask app serving the pages and the JSON API for `predictor`, recording in `store`.
+
+    `predictor` needs `.spec` (an `exported.ExportSpec`) and a
     thread-safe `.probabilities(uint8 [N,28,28]) -> [N, classes]`, as returned
-    by `paddle_mnist.predictors.open_predictor`.
+    by `paddle_mnist.predictors.open_predictor`; `store` is a
+    `paddle_mnist.store.Store`; `model_version` is stored with every record
+    (`service.recording.model_version`). With a `token`, records, labels,
+    statistics and the history page need it (`service.auth`).
     """
-    app = Flask(__name__, static_folder=None)
-    app.config["MAX_CONTENT_LENGTH"] = max_body_bytes
+    app = Flask(__name__, static_folder=None, template_folder=str(WEB_DIR))
+    app.config.update(MAX_CONTENT_LENGTH=max_body_bytes, MAX_FORM_PARTS=MAX_FORM_PARTS,
+                      MAX_FORM_MEMORY_SIZE=MAX_FORM_FIELD_BYTES)
     app.json.sort_keys = False  # answers read best as digit, label, probabilities, ...
     spec = predictor.spec
+    classes = [str(name) for name in spec.class_names]
+    recorder = Recorder(store, spec.model, model_version, keep_originals=keep_originals)
+    guard = Guard(token)
+
+    def render_page(name):
+        language = i18n.choose(request)
+        return render_template(name, t=i18n.strings(language), language=language,
+                               languages=i18n.LANGUAGES)
+
+    app.register_blueprint(blueprint(store, guard, classes, model_version, render_page))
 
     @app.get("/")
     def index():
-        return send_from_directory(WEB_DIR, "index.html")
+        return render_page("index.html")
 
     @app.get("/static/<path:name>")
     def static_file(name):
@@ -64,31 +97,65 @@ def create_app(predictor, *, max_body_bytes=MAX_BODY_BYTES, max_pixels=MAX_PIXEL
 
     @app.get("/api/health")
     def health():
-        return jsonify(status="ok", model=spec.model,
+        return jsonify(status="ok", model=spec.model, version=model_version,
                        input={"size": spec.input_size, "mean": spec.mean, "std": spec.std},
-                       classes=list(spec.class_names),
+                       classes=classes, token_required=token is not None,
                        limits={"max_body_bytes": max_body_bytes, "max_pixels": max_pixels})
 
     @app.post("/api/predict")
     def predict():
-        data, name = uploaded_image()
+        data, name = uploaded_image(max_body_bytes)
         started = time.perf_counter()
-        digit_image = to_mnist(load_image(data, name=name, max_pixels=max_pixels))
-        probabilities = predictor.probabilities(digit_image[None])[0]
-        latency_ms = (time.perf_counter() - started) * 1000
+        image = load_image(data, name=name, max_pixels=max_pixels)
+        decoded = time.perf_counter()
+        pixels = to_mnist(image)
+        prepared = time.perf_counter()
+        probabilities = [float(p) for p in predictor.probabilities(pixels[None])[0]]
+        answered = time.perf_counter()
         best = int(np.argmax(probabilities))
-        return jsonify(digit=best, label=str(spec.class_names[best]),
-                       probabilities=[float(p) for p in probabilities],
-                       latency_ms=round(latency_ms, 2), image=png_base64(digit_image))
+        seen = digit_image(pixels)
+        latency_ms = (answered - started) * 1000
+        answer = {"digit": best, "label": classes[best], "probabilities": probabilities,
+                  "latency_ms": round(latency_ms, 2),
+                  "image": base64.b64encode(seen.png).decode("ascii")}
+        # the page's live guesses while the pen still moves are not recognitions
+        if request.args.get("preview") not in ("1", "true"):
+            answer["id"] = recorder.record("digit", classes[best], probabilities, latency_ms,
+                                           [seen], original=data)
+        response = jsonify(answer)
+        response.headers["Server-Timing"] = ", ".join(
+            f"{step};dur={seconds * 1000:.2f}" for step, seconds in (
+                ("decode", decoded - started), ("preprocess", prepared - decoded),
+                ("model", answered - prepared), ("record", time.perf_counter() - answered)))
+        return response
+
+    @app.post("/api/session")
+    def sign_in():
+        body = request.get_json(silent=True)
+        presented = body.get("token") if isinstance(body, dict) else None
+        if not isinstance(presented, str) or not guard.allows(presented):
+            return json_error(401, "that is not the server's token")
+        response = app.response_class(status=204)
+        if token is not None:
+            response.set_cookie(COOKIE, presented, httponly=True, samesite="Strict")
+        return response
 
     @app.errorhandler(ImageError)
     def bad_image(err):
-        return json_error(400, str(err))
+        return json_error(400, str(err), image_error_code(str(err)))
+
+    @app.errorhandler(StoreError)
+    def store_down(err):
+        response = json_error(503, f"{err}; the request was not kept, try again",
+                              "database_unavailable")
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(err):
-        return json_error(413, f"request larger than the {max_body_bytes:,} bytes allowed; "
-                               "send a smaller image")
+        if isinstance(err, TooManyParts):
+            return json_error(413, err.description, "too_many_parts")
+        return json_error(413, too_large_message(max_body_bytes))
 
     @app.errorhandler(HTTPException)
     def http_error(err):
@@ -107,10 +174,16 @@ def create_app(predictor, *, max_body_bytes=MAX_BODY_BYTES, max_pixels=MAX_PIXEL
     return app
 
 
-def uploaded_image():
+def uploaded_image(max_body_bytes):
     """(image bytes, name for messages) from a multipart `file` field or a raw body."""
     if request.mimetype == "multipart/form-data":
-        upload = request.files.get("file")
+        try:
+            upload = request.files.get("file")
+        except RequestEntityTooLarge:
+            # the body is within its limit (or werkzeug would not parse it): a part limit
+            if (request.content_length or 0) <= max_body_bytes:
+                raise TooManyParts() from None
+            raise
         if upload is None:
             raise BadRequest("multipart upload has no 'file' field; send the image as "
                              "-F file=@digit.png")
@@ -121,16 +194,3 @@ def uploaded_image():
         raise BadRequest("empty request: POST an image (PNG, JPEG, ...) as the raw body "
                          "or as the multipart field 'file'")
     return data, name
-
-
-def png_base64(pixels):
-    """uint8 HxW -> base64 PNG text, for <img src="data:image/png;base64,...">."""
-    buffer = io.BytesIO()
-    Image.fromarray(pixels, "L").save(buffer, "PNG")
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-def json_error(status, message):
-    response = jsonify(error=message, status=status)
-    response.status_code = status
-    return response

@@ -1,58 +1,77 @@
-"""Serve the web demo and the HTTP API for an exported model.
+"""Serve the web page and the HTTP API for an exported model, keeping a record of each answer.
 
-    python tools/serve.py --model inference/mnist
-    python tools/serve.py --model inference/mnist --port 8080 --backend onnx
+    python tools/serve.py --model inference/mnist                      # records in service/records.db
+    python tools/serve.py --model inference/mnist --db postgresql://app@dbhost/mnist
+    python tools/serve.py --model inference/mnist --host 0.0.0.0 --token "$TOKEN"
 
-Open the printed URL to draw or upload a digit; programs POST an image to
-/api/predict. Werkzeug's threaded server is meant for a local demo, not for
-exposure to the internet: it binds to 127.0.0.1 unless --host says otherwise.
+Open the printed URL to draw or upload a digit and correct the answer; programs
+POST an image to /api/predict. Runs on waitress with --threads worker threads.
+It binds to 127.0.0.1 unless --host says otherwise; on any other address the
+records need a token (--token or PADDLE_MNIST_TOKEN).
 """
+
+import os
 
 
 def add_arguments(parser):
     parser.add_argument("--model", required=True, metavar="PREFIX",
                         help="exported model prefix (tools/export.py), e.g. inference/mnist; "
                              "a checkpoint prefix such as output/mnist also works")
+    parser.add_argument("--db", default=os.path.join("service", "records.db"), metavar="URL",
+                        help="where records are kept: a SQLite file (default: "
+                             "service/records.db, created if missing) or "
+                             "postgresql://user@host/dbname, which several servers can share")
     parser.add_argument("--host", default="127.0.0.1",
-                        help="address to listen on (default: 127.0.0.1, this machine only)")
+                        help="address to listen on (default: 127.0.0.1, this machine only; "
+                             "any other address needs --token)")
     parser.add_argument("--port", type=int, default=8000,
                         help="TCP port (default: 8000; 0 picks a free one)")
     parser.add_argument("--backend", choices=("paddle", "onnx"), default="paddle",
                         help="run the exported model with Paddle Inference or ONNX Runtime")
+    parser.add_argument("--threads", type=int, default=8,
+                        help="worker threads answering requests (default: 8); also the "
+                             "size of the database connection pool")
+    parser.add_argument("--token", default=os.environ.get("PADDLE_MNIST_TOKEN") or None,
+                        help="token that the records, labels, statistics and history need "
+                             "(default: $PADDLE_MNIST_TOKEN); required with a --host other "
+                             "than 127.0.0.1/localhost")
+    parser.add_argument("--keep-originals", action="store_true",
+                        help="also store each uploaded file (up to 1 MiB) with its record; "
+                             "off by default, since users' pictures are theirs")
 
 
 def check(parser, args):
     if not 0 <= args.port <= 65535:
         parser.error(f"--port {args.port} is not a TCP port (0-65535)")
+    if not 1 <= args.threads <= 256:
+        parser.error(f"--threads {args.threads} must be from 1 to 256")
 
 
 def main(args):
-    import os
-    import signal
-    import sys
-
     # Requests already run in parallel threads; OpenBLAS threads on top of them
     # fight for the same cores (preprocessing's least-squares fit ran 3x slower).
     # Must be set before numpy loads.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    from werkzeug.serving import make_server
+    from ..server import SECURITY_HEADERS, too_large_message
+    from ..service import factory
+    from ..service.auth import check_token
+    from ..service.httpserver import Server
 
-    from ..predictors import open_predictor
-    from ..server import create_app
-
-    predictor = open_predictor(args.model, backend=args.backend)
-    app = create_app(predictor)
-    # binds now, so the URL below is live; a port in use or an unknown host is
-    # reported by werkzeug itself in plain words, with exit status 1
-    server = make_server(args.host, args.port, app, threaded=True)
-    host = server.server_address[0]
+    token = check_token(args.host, args.token)
+    app, predictor, store = factory.build(args.model, db=args.db, backend=args.backend,
+                                          token=token, keep_originals=args.keep_originals,
+                                          pool_size=args.threads)
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    server = Server(app, args.host, args.port, threads=args.threads, max_body_bytes=limit,
+                    too_large_message=too_large_message(limit), headers=SECURITY_HEADERS)
+    host, port = server.addresses[0]
     shown = f"[{host}]" if ":" in host else host
-    # paddle's own SIGTERM handler reports a "FatalError"; for a server, SIGTERM
-    # (kill, systemd, docker stop) is the normal way to stop, so exit cleanly
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     print(f"serving {predictor.spec.model} ({args.backend}) from {args.model} at "
-          f"http://{shown}:{server.server_port}/  (Ctrl-C to stop)", flush=True)
+          f"http://{shown}:{port}/  (records: {store.name}; waitress, {args.threads} threads; "
+          "Ctrl-C to stop)", flush=True)
     try:
-        server.serve_forever()
+        unfinished = server.run()
     finally:
-        server.server_close()
+        store.close()
+    print("stopped" + (f"; {unfinished} requests were still unfinished" if unfinished else ""),
+          flush=True)

@@ -1,5 +1,7 @@
-// The demo page: a drawing pad and an upload, both sent to POST /api/predict,
-// and the answer drawn as ten probability bars plus the 28x28 image the model saw.
+// The main page: a drawing pad and an upload, both sent to POST /api/predict,
+// the answer drawn as ten probability bars plus the 28x28 image the model saw,
+// then "Right" / "Wrong: it is ..." to label the record the server kept.
+// Text comes from I18n (i18n.js) in the page's language.
 "use strict";
 
 (() => {
@@ -12,6 +14,10 @@
   const seen = document.getElementById("seen");
   const bars = document.getElementById("bars");
   const latency = document.getElementById("latency");
+  const feedback = document.getElementById("feedback");
+  const digitButtons = document.getElementById("digits");
+  const saved = document.getElementById("saved");
+  const { t } = I18n;
 
   const PAPER = "#ffffff";
   const INK = "#1b1f24";
@@ -29,6 +35,9 @@
   let generation = 0;    // bumps on clear/upload so late answers to old input are dropped
   let lastSent = 0;
   let classNames = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];  // until /api/health answers
+  let health = null;
+  let shown = null;      // the answer on display, re-rendered when the language changes
+  let status = { key: "status.start", values: {}, error: false };
 
   function clearPad() {
     ctx.fillStyle = PAPER;
@@ -37,16 +46,29 @@
     showingUpload = false;
   }
 
-  function reset(message) {
+  function setStatus(key, values = {}, error = false) {
+    status = { key, values, error };
+    statusLine.title = "";
+    renderStatus();
+  }
+
+  function renderStatus() {
+    statusLine.textContent = status.text || t(status.key, status.values);
+    statusLine.classList.toggle("error", status.error);
+  }
+
+  function reset(key, values) {
     generation += 1;
     queued = null;
+    shown = null;
     clearPad();
     digitOut.textContent = "?";
     delete digitOut.dataset.digit;
     seen.removeAttribute("src");
     latency.textContent = "";
+    hideFeedback();
     drawBars(null, null);
-    statusLine.textContent = message;
+    setStatus(key, values);
     updateState();
   }
 
@@ -74,7 +96,7 @@
   pad.addEventListener("pointerdown", (event) => {
     if (event.pointerType === "mouse" && event.button !== 0) return;
     event.preventDefault();
-    if (showingUpload) reset("Drawing.");
+    if (showingUpload) reset("status.drawing");
     pad.setPointerCapture(event.pointerId);
     drawing = true;
     lastSent = performance.now();  // the first live guess waits for more than a dot
@@ -104,18 +126,18 @@
   pad.addEventListener("pointercancel", endStroke);
 
   document.getElementById("clear").addEventListener("click", () => {
-    reset("Cleared. Draw one digit, as large as the box.");
+    reset("status.cleared");
   });
 
   fileInput.addEventListener("change", () => {
     const file = fileInput.files[0];
     fileInput.value = "";  // choosing the same file again still fires "change"
     if (!file) return;
-    reset(`Uploaded ${file.name}.`);
+    reset("status.uploaded", { name: file.name });
     showUpload(file);
     const form = new FormData();
     form.append("file", file, file.name);
-    send(form, {});
+    send(form, {}, false);
   });
 
   // The photo is shown on the pad for reference; the server gets the original file.
@@ -138,41 +160,40 @@
     if (!hasInk) return;
     lastSent = performance.now();
     const mine = generation;
+    const preview = drawing;  // a guess while the pen moves is not kept as a record
     result.dataset.state = "busy";  // set now: toBlob answers asynchronously
     pad.toBlob((blob) => {
-      if (mine === generation) send(blob, { "Content-Type": "image/png" });
+      if (mine === generation) send(blob, { "Content-Type": "image/png" }, preview);
       else updateState();
     }, "image/png");
   }
 
   // One request at a time; while one runs only the newest drawing waits.
-  function send(body, headers) {
+  function send(body, headers, preview) {
     if (inFlight) {
-      queued = { body, headers };
+      queued = { body, headers, preview };
       updateState();
       return;
     }
     inFlight = true;
     updateState();
     const mine = generation;
-    fetch("/api/predict", { method: "POST", body, headers })
+    fetch(preview ? "/api/predict?preview=1" : "/api/predict", { method: "POST", body, headers })
       .then(async (response) => {
         const answer = await response.json().catch(() => ({}));
         if (mine !== generation) return;
         if (response.ok) show(answer);
         // half a stroke may not be a digit yet; only the finished drawing's error counts
-        else if (!drawing && !queued) {
-          showError(answer.error || `the server answered ${response.status}`);
-        }
+        else if (!drawing && !queued) showError(answer, response.status);
       })
       .catch((error) => {
-        if (mine === generation) showError(`cannot reach the server (${error.message})`);
+        if (mine === generation) showError({ code: "unreachable", detail: error.message });
       })
       .finally(() => {
         inFlight = false;
         const next = queued;
         queued = null;
-        if (next) send(next.body, next.headers);
+        if (next) send(next.body, next.headers, next.preview);
         else updateState();
       });
   }
@@ -182,21 +203,83 @@
   }
 
   function show(answer) {
+    shown = answer;
     digitOut.textContent = answer.label;
     digitOut.dataset.digit = String(answer.digit);
     seen.src = `data:image/png;base64,${answer.image}`;
-    latency.textContent = `Answered in ${answer.latency_ms.toFixed(1)} ms (preprocessing + model).`;
+    renderLatency();
     drawBars(answer.probabilities, answer.digit);
-    statusLine.classList.remove("error");
-    if (!showingUpload) statusLine.textContent = "Keep drawing, or clear and try another digit.";
+    if (answer.id === undefined) hideFeedback();
+    else showFeedback(answer.id);
+    if (!showingUpload) setStatus("status.keep");
+    else if (status.key) setStatus(status.key, status.values);  // keeps "Uploaded x"
   }
 
-  function showError(message) {
+  function renderLatency() {
+    latency.textContent = shown ? t("result.latency", { ms: shown.latency_ms.toFixed(1) }) : "";
+  }
+
+  function showError(answer, code) {
+    shown = null;
     digitOut.textContent = "?";
     delete digitOut.dataset.digit;
+    hideFeedback();
     drawBars(null, null);
-    statusLine.textContent = message;
-    statusLine.classList.add("error");
+    if (answer.code === "unreachable") setStatus("error.unreachable", { detail: answer.detail }, true);
+    else {
+      status = { text: I18n.errorText(answer, code), answer, code, error: true };
+      renderStatus();
+      statusLine.title = answer.error || "";
+    }
+  }
+
+  // The answer's record can be confirmed or corrected; labelling again replaces the label.
+  function showFeedback(id) {
+    feedback.hidden = false;
+    feedback.dataset.record = String(id);
+    saved.textContent = "";
+    delete saved.dataset.label;
+    digitButtons.replaceChildren(...classNames.map((name) => {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "digit-choice";
+      button.textContent = name;
+      button.dataset.label = name;
+      button.addEventListener("click", () => sendLabel(id, name));
+      return button;
+    }));
+  }
+
+  function hideFeedback() {
+    feedback.hidden = true;
+    delete feedback.dataset.record;
+  }
+
+  document.getElementById("right").addEventListener("click", () => {
+    if (shown && shown.id !== undefined) sendLabel(shown.id, shown.label);
+  });
+
+  async function sendLabel(id, label) {
+    const response = await fetch(`/api/records/${id}/label`, {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ label }),
+    }).catch((error) => ({ ok: false, status: 0, json: async () => ({ code: "unreachable", detail: error.message }) }));
+    if (response.status === 401) {
+      await I18n.signIn();
+      return sendLabel(id, label);
+    }
+    const answer = await response.json().catch(() => ({}));
+    if (String(id) !== feedback.dataset.record) return;  // another answer is on display
+    if (response.ok) {
+      saved.textContent = t("feedback.saved", { id, label: answer.label });
+      saved.dataset.label = answer.label;
+      saved.classList.remove("error");
+    } else {
+      const reason = answer.code === "unreachable" ? t("error.unreachable", { detail: answer.detail })
+        : I18n.errorText(answer, response.status);
+      saved.textContent = t("feedback.failed", { error: reason });
+      saved.classList.add("error");
+    }
   }
 
   function drawBars(probabilities, best) {
@@ -222,17 +305,36 @@
     }));
   }
 
+  function renderModel() {
+    const line = document.getElementById("model");
+    if (health === false) line.textContent = t("model.unreachable");
+    else if (health) {
+      line.textContent = t("model.info", { model: health.model, size: health.input.size,
+                                           classes: classNames.length });
+    }
+  }
+
+  I18n.onChange(() => {
+    renderModel();
+    renderLatency();
+    if (status.answer) status.text = I18n.errorText(status.answer, status.code);
+    renderStatus();
+    if (saved.dataset.label && feedback.dataset.record) {
+      saved.textContent = t("feedback.saved", { id: feedback.dataset.record, label: saved.dataset.label });
+    }
+  });
+
   fetch("/api/health")
     .then((response) => response.json())
-    .then((health) => {
+    .then((answer) => {
+      health = answer;
       classNames = health.classes.map(String);
       drawBars(null, null);
-      const input = health.input;
-      document.getElementById("model").textContent =
-        `Model: ${health.model}, input ${input.size}x${input.size}, ${classNames.length} classes.`;
+      renderModel();
     })
     .catch(() => {
-      document.getElementById("model").textContent = "The model server is not reachable.";
+      health = false;
+      renderModel();
     });
 
   clearPad();

@@ -191,9 +191,11 @@ def test_page_and_assets_are_served_locally(server):
     page = requests.get(server, timeout=30)
     assert page.status_code == 200 and "<canvas" in page.text
     assert "default-src 'self'" in page.headers["Content-Security-Policy"]
-    assets = [link for link in re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    # scripts and style sheets; <a href> are links to the other pages
+    assets = [link for link in re.findall(r'<(?:script|link)[^>]*(?:src|href)="([^"]+)"',
+                                          page.text)
               if link != "data:,"]  # the empty favicon, so browsers ask for none
-    assert sorted(assets) == ["/static/app.js", "/static/style.css"]
+    assert sorted(assets) == ["/static/app.js", "/static/i18n.js", "/static/style.css"]
     for asset in assets:
         response = requests.get(server + asset.lstrip("/"), timeout=30)
         assert response.status_code == 200
@@ -270,10 +272,12 @@ class BrokenPredictor:
         raise RuntimeError("secret internal detail")
 
 
-def test_a_failing_model_gets_a_json_500_without_details():
+def test_a_failing_model_gets_a_json_500_without_details(tmp_path):
     from paddle_mnist.server import create_app
+    from paddle_mnist.store import open_store
 
-    client = create_app(BrokenPredictor()).test_client()
+    store = open_store(tmp_path / "records.db")
+    client = create_app(BrokenPredictor(), store, model_version="broken").test_client()
     digit = np.zeros((28, 28), np.uint8)
     digit[4:24, 12:16] = 255
     response = client.post("/api/predict", data=png_bytes(digit),
@@ -281,3 +285,4 @@ def test_a_failing_model_gets_a_json_500_without_details():
     assert response.status_code == 500 and response.is_json
     assert response.json["status"] == 500
     assert "secret" not in response.text and "Traceback" not in response.text
+    assert store.stats("broken")["records"] == 0  # no answer, no record

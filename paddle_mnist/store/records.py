@@ -61,10 +61,11 @@ def open_store(value, pool_size=8):
 
 
 def utc(moment):
-    """SQLite hands back naive datetimes; every time stored here is UTC."""
+    """Times in UTC: SQLite hands them back naive, PostgreSQL in the session's zone."""
     if moment is None:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc) if moment.tzinfo else \
+        moment.replace(tzinfo=timezone.utc)
 
 
 def record_dict(record):

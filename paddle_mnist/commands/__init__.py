@@ -11,13 +11,13 @@ import argparse
 import sys
 
 from .. import cli
-from . import (ablate, benchmark, evaluate, export, finetune, plot, predict, results, serve,
-               show_data, sweep, train)
+from . import (ablate, benchmark, dataset, evaluate, export, finetune, plot, predict, results,
+               serve, show_data, sweep, train)
 
 COMMANDS = {
     "train": train, "finetune": finetune, "eval": evaluate, "export": export,
-    "predict": predict, "serve": serve, "sweep": sweep, "ablate": ablate, "plot": plot,
-    "results": results, "show-data": show_data, "benchmark": benchmark,
+    "predict": predict, "serve": serve, "dataset": dataset, "sweep": sweep, "ablate": ablate,
+    "plot": plot, "results": results, "show-data": show_data, "benchmark": benchmark,
 }
 
 

@@ -2,6 +2,7 @@
 
     python tools/benchmark.py train -c configs/lenet.yml --batch-sizes 64,256 --compare-torch
     python tools/benchmark.py infer --model inference/mnist
+    python tools/benchmark.py serve --model inference/mnist   # the server, canvas drawings
     python -m paddle.distributed.launch --nproc_per_node 2 tools/benchmark.py train \\
         -c configs/lenet.yml --batch-sizes 128     # data parallel: global batch 256
 """
@@ -23,7 +24,8 @@ def batch_sizes(text):
 
 
 def add_arguments(parser):
-    commands = parser.add_subparsers(dest="benchmark", required=True, metavar="{train,infer}")
+    commands = parser.add_subparsers(dest="benchmark", required=True,
+                                     metavar="{train,infer,serve}")
     train = commands.add_parser("train", help="training images/s through tools/train.py's path")
     cli.add_config_args(train, config_required=True)
     train.add_argument("--batch-sizes", type=batch_sizes, default=None, metavar="B1,B2",
@@ -56,6 +58,24 @@ def add_arguments(parser):
                        help="calls at --big-batch timed per backend (default 100)")
     infer.add_argument("--json", action="store_true", help="print one JSON document")
     infer.set_defaults(measure=measure_inference)
+    serve = commands.add_parser("serve", help="POST /api/predict round trips of the real "
+                                              "server, each record committed")
+    serve.add_argument("--model", required=True, metavar="PREFIX",
+                       help="exported model prefix written by tools/export.py, "
+                            "e.g. inference/mnist")
+    serve.add_argument("--db", default=None, metavar="URL",
+                       help="record database (default: a new SQLite file in a temporary "
+                            "folder, removed afterwards)")
+    serve.add_argument("--backend", choices=("paddle", "onnx"), default="paddle",
+                       help="predictor backend of the server (default paddle)")
+    serve.add_argument("--requests", type=int, default=500,
+                       help="timed requests, sent one at a time (default 500)")
+    serve.add_argument("--warmup", type=int, default=20,
+                       help="untimed requests first (default 20)")
+    serve.add_argument("--canvas", type=int, default=280,
+                       help="side in pixels of the drawn canvas (default 280)")
+    serve.add_argument("--json", action="store_true", help="print one JSON document")
+    serve.set_defaults(measure=measure_serving)
 
 
 def measure_training(args):
@@ -90,6 +110,19 @@ def measure_inference(args):
     report = {"model": args.model, "results": rows,
               "machine": dict(before, load_average_after=machine.load_average())}
     return report, summary.inference_benchmark_table
+
+
+def measure_serving(args):
+    from ..bench.serving import measure_serving as measure
+    from ..errors import ConfigError
+    from ..reports import summary
+
+    if args.requests < 1 or args.warmup < 0 or not 28 <= args.canvas <= 4000:
+        raise ConfigError("--requests must be at least 1, --warmup at least 0 and --canvas "
+                          "from 28 to 4000")
+    report = measure(args.model, args.db, args.backend, args.requests, args.warmup,
+                     args.canvas)
+    return report, summary.serving_benchmark_table
 
 
 def main(args):

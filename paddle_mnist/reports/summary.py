@@ -144,3 +144,21 @@ def report_summary(report, out_dir):
     lines.append(f"report: {os.path.join(out_dir, 'report.json')} (+ confusion_matrix.png, "
                  "mistakes.png, samples.png)")
     return "\n".join(lines)
+
+
+def serving_benchmark_table(report):
+    """`benchmark serve`: the machine, the round-trip percentiles, where the server spent it."""
+    info = report["machine"]
+    verdict = "met" if report["target_met"] else "NOT met"
+    parts = ", ".join(f"{name} {ms:.2f}" for name, ms in report["server_median_ms"].items())
+    return "\n".join([
+        f"{info['cpu_model']}, {info['logical_cpus']} logical CPUs, load average "
+        f"{info['load_average']} before, {info['load_average_after']} after",
+        f"POST /api/predict of a {report['canvas']} canvas drawing, {report['backend']} "
+        f"backend, records in {report['database']}",
+        f"{report['requests']} requests, one at a time: p50 {report['p50_ms']:.2f} ms, "
+        f"p90 {report['p90_ms']:.2f} ms, p99 {report['p99_ms']:.2f} ms "
+        f"(target p50 <= {report['target_ms']:g} ms: {verdict})",
+        f"server side, median ms: {parts}",
+        f"records committed: {report['records_committed']} (warm-up included)",
+    ])

@@ -27,6 +27,7 @@ from user_images import STYLES, mnist_test_digits
 
 STARTUP_SECONDS = 180  # importing paddle and loading the model on a busy 2-core machine
 URL_LINE = re.compile(r"at (http://\S+/)")
+PROCESSES = {}  # base URL -> the running server's process, for tests that signal it
 
 
 def exported_model(tmp_path_factory, data_root):
@@ -62,6 +63,7 @@ def running_server(prefix, log_dir, *extra_args):
                 pytest.fail(f"serve.py did not start (exit {proc.poll()}):\n"
                             f"{out_path.read_text()}\n{err_path.read_text()}")
             time.sleep(0.2)
+        PROCESSES[match.group(1)] = proc
         yield match.group(1)
     finally:
         proc.terminate()

@@ -110,7 +110,9 @@ class Server:
     def drain(self):
         """Stop accepting, finish what is in flight; returns the requests left unfinished."""
         for listener in self.listeners():
-            listener.close()
+            # the socket only: the server's own close() also shuts the trigger
+            # that wakes this loop when a worker thread has an answer to send
+            wasyncore.dispatcher.close(listener)
         deadline = time.monotonic() + self.drain_seconds
         while time.monotonic() < deadline:
             pending = [ch for ch in self.map.values() if isinstance(ch, HTTPChannel) and busy(ch)]

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import REPO
 from test_serve_api import exported_model, running_server
-from test_serve_browser import CHROMIUM, CHROMIUM_ARGS, SEVEN, draw, shown_answer
+from test_serve_browser import CHROMIUM, SEVEN, browser, draw, shown_answer  # noqa: F401
 
 sync_api = pytest.importorskip(
     "playwright.sync_api", reason="playwright is not installed (pip install playwright)")
@@ -29,14 +29,6 @@ def server(tmp_path_factory, mnist_root):
     folder = tmp_path_factory.mktemp("service_browser")
     with running_server(prefix, folder, "--db", str(folder / "records.db")) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
@@ -118,3 +110,36 @@ def test_an_error_is_shown_in_the_page_language(tab, server):
     tab.wait_for_selector("#status.error", timeout=TIMEOUT_MS)
     assert tab.locator("#status").text_content().startswith("该文件不是图像")
     assert "not an image" in tab.locator("#status").get_attribute("title")
+
+
+@pytest.fixture(scope="module")
+def guarded(tmp_path_factory, mnist_root):
+    prefix = exported_model(tmp_path_factory, mnist_root)
+    folder = tmp_path_factory.mktemp("service_browser_token")
+    with running_server(prefix, folder, "--db", str(folder / "records.db"), "--host",
+                        "0.0.0.0", "--token", "browser-test-token-0123") as url:
+        yield url.replace("0.0.0.0", "127.0.0.1")
+
+
+def test_a_server_with_a_token_asks_for_it_once(browser, guarded):
+    context = browser.new_context(viewport={"width": 1100, "height": 860}, locale="en-US")
+    page = context.new_page()
+    page.goto(guarded + "history")
+    assert page.locator("#signin").is_visible()  # the history needs the token
+    page.goto(guarded)
+    page.wait_for_selector("#model:has-text('Model: lenet')")
+    draw(page, SEVEN)
+    shown_answer(page)
+    page.wait_for_selector("#feedback:not([hidden])", timeout=TIMEOUT_MS)
+    page.click(".digit-choice[data-label='3']")
+    page.wait_for_selector("#signin:not([hidden])", timeout=TIMEOUT_MS)
+    page.fill("#token", "not-the-token-at-all")
+    page.click("#signin button")
+    page.wait_for_selector("#signin-error:has-text('not the server')", timeout=TIMEOUT_MS)
+    page.fill("#token", "browser-test-token-0123")
+    page.click("#signin button")
+    page.wait_for_selector("#saved[data-label='3']", timeout=TIMEOUT_MS)
+    assert page.locator("#signin").is_hidden()
+    page.click("nav a[href='/history']")  # the cookie now opens the history
+    page.wait_for_selector("#records tbody tr .label[data-label='3']", timeout=TIMEOUT_MS)
+    context.close()

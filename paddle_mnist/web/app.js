@@ -1,7 +1,7 @@
 // The main page: a drawing pad and an upload, both sent to POST /api/predict,
 // the answer drawn as ten probability bars plus the 28x28 image the model saw,
-// then "Right" / "Wrong: it is ..." to label the record the server kept.
-// Text comes from I18n (i18n.js) in the page's language.
+// then "Right" / "Wrong: it is ..." (feedback.js) to label the record the
+// server kept. Text comes from I18n (i18n.js) in the page's language.
 "use strict";
 
 (() => {
@@ -14,9 +14,6 @@
   const seen = document.getElementById("seen");
   const bars = document.getElementById("bars");
   const latency = document.getElementById("latency");
-  const feedback = document.getElementById("feedback");
-  const digitButtons = document.getElementById("digits");
-  const saved = document.getElementById("saved");
   const { t } = I18n;
 
   const PAPER = "#ffffff";
@@ -66,7 +63,7 @@
     delete digitOut.dataset.digit;
     seen.removeAttribute("src");
     latency.textContent = "";
-    hideFeedback();
+    Feedback.hide();
     drawBars(null, null);
     setStatus(key, values);
     updateState();
@@ -209,8 +206,8 @@
     seen.src = `data:image/png;base64,${answer.image}`;
     renderLatency();
     drawBars(answer.probabilities, answer.digit);
-    if (answer.id === undefined) hideFeedback();
-    else showFeedback(answer.id);
+    if (answer.id === undefined) Feedback.hide();
+    else Feedback.show(answer.id, answer.label, classNames);
     if (!showingUpload) setStatus("status.keep");
     else if (status.key) setStatus(status.key, status.values);  // keeps "Uploaded x"
   }
@@ -223,62 +220,13 @@
     shown = null;
     digitOut.textContent = "?";
     delete digitOut.dataset.digit;
-    hideFeedback();
+    Feedback.hide();
     drawBars(null, null);
     if (answer.code === "unreachable") setStatus("error.unreachable", { detail: answer.detail }, true);
     else {
       status = { text: I18n.errorText(answer, code), answer, code, error: true };
       renderStatus();
       statusLine.title = answer.error || "";
-    }
-  }
-
-  // The answer's record can be confirmed or corrected; labelling again replaces the label.
-  function showFeedback(id) {
-    feedback.hidden = false;
-    feedback.dataset.record = String(id);
-    saved.textContent = "";
-    delete saved.dataset.label;
-    digitButtons.replaceChildren(...classNames.map((name) => {
-      const button = document.createElement("button");
-      button.type = "button";
-      button.className = "digit-choice";
-      button.textContent = name;
-      button.dataset.label = name;
-      button.addEventListener("click", () => sendLabel(id, name));
-      return button;
-    }));
-  }
-
-  function hideFeedback() {
-    feedback.hidden = true;
-    delete feedback.dataset.record;
-  }
-
-  document.getElementById("right").addEventListener("click", () => {
-    if (shown && shown.id !== undefined) sendLabel(shown.id, shown.label);
-  });
-
-  async function sendLabel(id, label) {
-    const response = await fetch(`/api/records/${id}/label`, {
-      method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ label }),
-    }).catch((error) => ({ ok: false, status: 0, json: async () => ({ code: "unreachable", detail: error.message }) }));
-    if (response.status === 401) {
-      await I18n.signIn();
-      return sendLabel(id, label);
-    }
-    const answer = await response.json().catch(() => ({}));
-    if (String(id) !== feedback.dataset.record) return;  // another answer is on display
-    if (response.ok) {
-      saved.textContent = t("feedback.saved", { id, label: answer.label });
-      saved.dataset.label = answer.label;
-      saved.classList.remove("error");
-    } else {
-      const reason = answer.code === "unreachable" ? t("error.unreachable", { detail: answer.detail })
-        : I18n.errorText(answer, response.status);
-      saved.textContent = t("feedback.failed", { error: reason });
-      saved.classList.add("error");
     }
   }
 
@@ -319,9 +267,6 @@
     renderLatency();
     if (status.answer) status.text = I18n.errorText(status.answer, status.code);
     renderStatus();
-    if (saved.dataset.label && feedback.dataset.record) {
-      saved.textContent = t("feedback.saved", { id: feedback.dataset.record, label: saved.dataset.label });
-    }
   });
 
   fetch("/api/health")

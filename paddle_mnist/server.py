@@ -146,6 +146,7 @@ def create_app(predictor, store, *, model_version, token=None, keep_originals=Fa
 
     @app.errorhandler(StoreError)
     def store_down(err):
+        log.warning("%s %s: %s", request.method, request.path, err)
         response = json_error(503, f"{err}; the request was not kept, try again",
                               "database_unavailable")
         response.headers["Retry-After"] = "5"

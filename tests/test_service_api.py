@@ -235,3 +235,42 @@ def test_error_answers_carry_a_stable_code(service):
     blank = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGP4DwABAQEAWk1v8QAAAABJRU5ErkJggg==")
     assert json_error(predict(url, blank), 400)["code"] == "no_digit"
     assert json_error(requests.get(url + "api/nothing", timeout=30), 404)["code"] == "not_found"
+
+
+def test_unreachable_or_unusable_databases_stop_the_start_in_one_line(model_prefix, tmp_path):
+    for db, reason in (("postgresql://nobody@127.0.0.1:1/none",
+                        "error: cannot upgrade the schema of the record database"),
+                       (str(tmp_path), "error: cannot upgrade the schema of the record database"),
+                       ("mysql://root@localhost/x", "is not a database the service keeps")):
+        proc = run_tool("serve.py", "--model", model_prefix, "--db", db, "--port", "0",
+                        cwd=tmp_path, check=False, timeout=120)
+        assert proc.returncode == 1 and proc.stderr.count("\n") == 1, proc.stderr
+        assert reason in proc.stderr and "Traceback" not in proc.stderr
+
+
+class SpecOnly:
+    """Labels need only the model's classes: a predictor that is never asked."""
+
+    spec = {"model": "lenet", "input_size": 28, "mean": 127.5, "std": 127.5,
+            "class_names": [str(d) for d in range(10)]}
+
+
+def test_a_number_record_takes_a_string_of_digits(tmp_path):
+    from paddle_mnist.server import create_app
+    from paddle_mnist.store import DigitImage, Recognition, open_store
+
+    store = open_store(tmp_path / "records.db")
+    record_id = store.add(Recognition("number", "lenet", "v1", "4071", [[0.1] * 10] * 4, 9.0,
+                                      [DigitImage(b"png", (i, 0, i + 9, 20)) for i in range(4)]))
+    client = create_app(SpecOnly(), store, model_version="v1").test_client()
+
+    def send(value):
+        return client.post(f"/api/records/{record_id}/label", json={"label": value})
+
+    for bad in ("40a1", "", "7" * 65, "４０７１", "-4071", 4071):
+        response = send(bad)
+        assert response.status_code == 400 and response.json["code"] == "bad_label", bad
+    answer = send("4077").json
+    assert answer["label"] == "4077" and answer["wrong"] is True
+    assert [image["box"] for image in answer["images"]][1] == [1, 0, 10, 20]
+    assert client.get("/api/stats").json["live_model"]["per_class"] == {}  # digits only

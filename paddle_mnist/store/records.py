@@ -8,7 +8,6 @@ partial record: the record and its images are inserted in one transaction.
 """
 
 import contextlib
-import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Optional, Sequence, Tuple
@@ -22,7 +21,6 @@ from . import migrate
 from .database import WRITE, describe_url, open_engine
 from .schema import KINDS, Record, RecordImage
 
-log = logging.getLogger(__name__)
 MAX_LIST = 100  # records per page of a listing, whatever the caller asks for
 BOX_COLUMNS = ("box_left", "box_top", "box_right", "box_bottom")
 
@@ -102,8 +100,6 @@ class Store:
         except SQLAlchemyError as err:
             reason = getattr(err, "orig", None) or err
             first_line = (str(reason).strip().splitlines() or [""])[0][:200]
-            log.warning("record database %s failed to %s: %s: %s", self.name, action,
-                        type(reason).__name__, first_line)
             raise StoreError(f"cannot {action} the record database {self.name} "
                              f"({type(reason).__name__}: {first_line})") from None
 

@@ -23,6 +23,7 @@ from PIL import Image
 
 from conftest import REPO, run_tool
 from paddle_mnist.preprocess import prepare_file
+from paddle_mnist.exported import ExportSpec
 from user_images import STYLES, mnist_test_digits
 
 STARTUP_SECONDS = 180  # importing paddle and loading the model on a busy 2-core machine
@@ -268,8 +269,8 @@ def test_a_port_in_use_is_reported_plainly(model_prefix, tmp_path):
 class BrokenPredictor:
     """A predictor whose model fails, as a corrupt runtime would."""
 
-    spec = {"model": "lenet", "input_size": 28, "mean": 127.5, "std": 127.5,
-            "class_names": [str(d) for d in range(10)]}
+    spec = ExportSpec(model="lenet", input_size=28, mean=127.5, std=127.5,
+                      class_names=[str(d) for d in range(10)])
 
     def probabilities(self, images):
         raise RuntimeError("secret internal detail")

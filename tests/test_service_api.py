@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from conftest import run_tool
+from paddle_mnist.exported import ExportSpec
 from pg import fresh_database
 from service_helpers import canvas_drawings, json_error, label, predict
 from test_serve_api import exported_model, running_server
@@ -251,8 +252,8 @@ def test_unreachable_or_unusable_databases_stop_the_start_in_one_line(model_pref
 class SpecOnly:
     """Labels need only the model's classes: a predictor that is never asked."""
 
-    spec = {"model": "lenet", "input_size": 28, "mean": 127.5, "std": 127.5,
-            "class_names": [str(d) for d in range(10)]}
+    spec = ExportSpec(model="lenet", input_size=28, mean=127.5, std=127.5,
+                      class_names=[str(d) for d in range(10)])
 
 
 def test_a_number_record_takes_a_string_of_digits(tmp_path):

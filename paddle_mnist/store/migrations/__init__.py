@@ -1,1 +1,0 @@
-"""Alembic migrations of the record database, run by `paddle_mnist.store.migrate`."""

@@ -9,6 +9,7 @@ folder with one broken scan still gets all its other digits recognised.
 
 import os
 from dataclasses import dataclass, field
+from typing import Optional
 
 import numpy as np
 from PIL import Image
@@ -25,6 +26,8 @@ class Prediction:
     top: list = field(default_factory=list)  # [(class name, probability)], best first
     error: str = ""
     debug_image: str = ""                    # the 28x28 input saved with --save-debug
+    digit: Optional[np.ndarray] = None       # uint8 28x28: what the model saw
+    probabilities: Optional[np.ndarray] = None  # one per class, in class_names order
 
     @property
     def label(self):
@@ -116,6 +119,7 @@ def predict_files(predictor, paths, *, topk=1, batch_size=BATCH_SIZE, debug_dir=
             for result, digit, row in zip(ready, digits, probabilities):
                 best = np.argsort(-row, kind="stable")[:topk]
                 result.top = [(names[i], float(row[i])) for i in best]
+                result.digit, result.probabilities = digit, row
                 if debug:
                     result.debug_image = debug.save(result.file, digit)
         yield from results

@@ -25,7 +25,7 @@ from werkzeug.exceptions import (BadRequest, HTTPException, InternalServerError,
                                  RequestEntityTooLarge)
 
 from .errors import ImageError, StoreError
-from .preprocess import load_image, to_mnist
+from .preprocess import DECODE_SIDE, load_image, to_mnist
 from .service import i18n
 from .service.answers import image_error_code, json_error
 from .service.auth import COOKIE, Guard
@@ -106,7 +106,7 @@ def create_app(predictor, store, *, model_version, token=None, keep_originals=Fa
     def predict():
         data, name = uploaded_image(max_body_bytes)
         started = time.perf_counter()
-        image = load_image(data, name=name, max_pixels=max_pixels)
+        image = load_image(data, name=name, max_pixels=max_pixels, gray_side=DECODE_SIDE)
         decoded = time.perf_counter()
         pixels = to_mnist(image)
         prepared = time.perf_counter()

@@ -3,6 +3,7 @@
     python tools/benchmark.py train -c configs/lenet.yml --batch-sizes 64,256 --compare-torch
     python tools/benchmark.py infer --model inference/mnist
     python tools/benchmark.py serve --model inference/mnist   # the server, canvas drawings
+    python tools/benchmark.py preprocess --model inference/mnist   # 640x480 photos -> 28x28
     python -m paddle.distributed.launch --nproc_per_node 2 tools/benchmark.py train \\
         -c configs/lenet.yml --batch-sizes 128     # data parallel: global batch 256
 """
@@ -25,7 +26,7 @@ def batch_sizes(text):
 
 def add_arguments(parser):
     commands = parser.add_subparsers(dest="benchmark", required=True,
-                                     metavar="{train,infer,serve}")
+                                     metavar="{train,infer,serve,preprocess}")
     train = commands.add_parser("train", help="training images/s through tools/train.py's path")
     cli.add_config_args(train, config_required=True)
     train.add_argument("--batch-sizes", type=batch_sizes, default=None, metavar="B1,B2",
@@ -76,6 +77,21 @@ def add_arguments(parser):
                        help="side in pixels of the drawn canvas (default 280)")
     serve.add_argument("--json", action="store_true", help="print one JSON document")
     serve.set_defaults(measure=measure_serving)
+    prep = commands.add_parser("preprocess", help="ms to turn a 640x480 photo into the network's "
+                               "28x28 input, and images/s of tools/predict.py on 1,000 photos")
+    prep.add_argument("--model", default="inference/mnist", metavar="PREFIX",
+                      help="model for the predict throughput: an exported prefix or a "
+                           "checkpoint prefix (default inference/mnist)")
+    prep.add_argument("--backend", choices=("paddle", "onnx"), default="paddle",
+                      help="predictor backend of an exported model (default paddle)")
+    prep.add_argument("--photos", type=int, default=1000,
+                      help="photos in the folder tools/predict.py reads (default 1000)")
+    prep.add_argument("--timed", type=int, default=300,
+                      help="photos timed one by one for the per-photo medians (default 300)")
+    prep.add_argument("--profile", action="store_true",
+                      help="also profile to_mnist with cProfile and show where time goes")
+    prep.add_argument("--json", action="store_true", help="print one JSON document")
+    prep.set_defaults(measure=measure_preprocessing)
 
 
 def measure_training(args):
@@ -123,6 +139,27 @@ def measure_serving(args):
     report = measure(args.model, args.db, args.backend, args.requests, args.warmup,
                      args.canvas)
     return report, summary.serving_benchmark_table
+
+
+def measure_preprocessing(args):
+    from ..bench import machine
+    from ..bench import preprocess as bench
+    from ..errors import ConfigError
+    from ..predictors import open_predictor
+    from ..reports import summary
+
+    if args.photos < 1 or args.timed < 1:
+        raise ConfigError("--photos and --timed must be at least 1")
+    predictor = open_predictor(args.model, args.backend)
+    before = machine.describe()
+    photos = bench.render_photos(max(args.photos, args.timed))
+    report = {"model": args.model, "backend": args.backend, "photo_shape": bench.PHOTO_SHAPE,
+              "per_photo": bench.time_steps(photos[:args.timed]),
+              "predict": bench.predict_throughput(predictor, photos[:args.photos])}
+    if args.profile:
+        report["profile"] = bench.profile_preprocess(photos[:args.timed])
+    report["machine"] = dict(before, load_average_after=machine.load_average())
+    return report, summary.preprocess_benchmark_table
 
 
 def main(args):

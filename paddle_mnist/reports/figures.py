@@ -58,16 +58,16 @@ def _mosaic(images, captions, cols):
     image, which matters for a 40-image grid on a busy 2-core machine.
     """
     rows = max(1, -(-len(images) // cols))
-    tile, gap = images.shape[1], 4
+    (tile_h, tile_w), gap = images.shape[1:3], 4
     strip = 6 * max((c.count("\n") + 1 for c in captions), default=1) + 2
-    cell_w, cell_h = tile + gap, tile + strip + gap
+    cell_w, cell_h = tile_w + gap, tile_h + strip + gap
     canvas = np.full((rows * cell_h + gap, cols * cell_w + gap), 255, dtype=np.uint8)
     anchors = []
     for index, image in enumerate(images):
         row, col = divmod(index, cols)
         top, left = row * cell_h + gap + strip, col * cell_w + gap
-        canvas[top:top + tile, left:left + tile] = image
-        anchors.append((left + tile / 2, top - 1))
+        canvas[top:top + tile_h, left:left + tile_w] = image
+        anchors.append((left + tile_w / 2, top - 1))
     return canvas, anchors
 
 

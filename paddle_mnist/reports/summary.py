@@ -127,6 +127,29 @@ def inference_benchmark_table(report):
     return "\n".join(lines)
 
 
+def preprocess_benchmark_table(report):
+    """`benchmark preprocess`: per-photo times, predict's images/s, the profile below."""
+    info = report["machine"]
+    height, width = report["photo_shape"]
+    lines = [f"{info['cpu_model']}, {info['logical_cpus']} logical CPUs, load average "
+             f"{info['load_average']} before, {info['load_average_after']} after",
+             f"one {width}x{height} JPEG photo, {'step':<22} {'median ms':>9} {'p90 ms':>8}"]
+    for step, times in report["per_photo"].items():
+        lines.append(f"{'':>{len(lines[1]) - 41}}{step:<22} {times['median_ms']:>9.2f} "
+                     f"{times['p90_ms']:>8.2f}")
+    run = report["predict"]
+    lines.append(f"tools/predict.py's path ({report['model']}, {report['backend']}, batches of "
+                 f"{run['batch_size']}): {run['images']} photos in {run['seconds']:.2f} s = "
+                 f"{run['images_per_s']:.0f} images/s ({run['correct']} read right, "
+                 f"{run['refused']} refused)")
+    if "profile" in report:
+        profile = report["profile"]
+        lines.append(f"to_mnist profile over {profile['photos']} photos (cProfile, ms per photo):")
+        lines.append(f"  {'function':<52} {'calls':>6} {'own':>7} {'total':>7}")
+        lines += [f"  {row['function'][:52]:<52} {row['calls_per_photo']:>6g} "
+                  f"{row['own_ms_per_photo']:>7.3f} {row['total_ms_per_photo']:>7.3f}"
+                  for row in profile["functions"]]
+    return "\n".join(lines)
 
 
 def report_summary(report, out_dir):
@@ -162,3 +185,22 @@ def serving_benchmark_table(report):
         f"server side, median ms: {parts}",
         f"records committed: {report['records_committed']} (warm-up included)",
     ])
+
+
+def folder_report_summary(report, out_dir=None):
+    """`eval --images`: accuracy, refusals and why, per class, the most confused pairs."""
+    lines = [f"{report['source']} ({report['model']}) on {report['folder']}: "
+             f"{report['accuracy']:.2%} ({report['correct']}/{report['samples']}) read "
+             f"correctly, {report['refused']} refused"]
+    lines += [f"  refused {count}: {reason}" for reason, count in report["refusal_reasons"].items()]
+    lines.append("per class: " + "  ".join(
+        f"{c['class']} {c['accuracy']:.0%}" + (f" ({c['refused']} refused)" if c["refused"] else "")
+        for c in report["per_class"] if c["samples"]))
+    if report["confused_pairs"]:
+        lines.append("most confused pairs (true as predicted):")
+        lines += [f"  {p['a']} vs {p['b']}: {p['count']} ({p['a']} as {p['b']}: {p['a_as_b']}, "
+                  f"{p['b']} as {p['a']}: {p['b_as_a']})" for p in report["confused_pairs"]]
+    if out_dir:
+        lines.append(f"report: {os.path.join(out_dir, 'report.json')} (+ confusion_matrix.png, "
+                     "mistakes.png)")
+    return "\n".join(lines)

@@ -42,10 +42,18 @@ class ModelConfig:
 
 @dataclass
 class AugmentConfig:
+    """Random distortions of each training batch (data/transforms.py); `enabled`
+    switches them all, each of the others is off at 0."""
     enabled: bool = False
     degrees: float = _opt(10.0, min=0, max=180)
     translate: float = _opt(0.1, min=0, max=0.5)   # fraction of the image side
     scale: List[float] = _opt([0.95, 1.05])
+    shear: float = _opt(0.0, min=0, max=45)        # slant, degrees either way
+    aspect: float = _opt(0.0, min=0, max=1)        # width/height ratio x up to 1+aspect or /
+    thickness: List[float] = _opt([0.0, 0.0])      # pen width change range, pixels (< 0 thins)
+    elastic: float = _opt(0.0, min=0, max=5)       # smooth displacement, pixels (std)
+    blur: float = _opt(0.0, min=0, max=3)          # Gaussian blur, largest sigma in pixels
+    binarize: float = _opt(0.0, min=0, max=1)      # share of images thresholded to hard ink
 
 
 @dataclass
@@ -271,6 +279,11 @@ def _check_consistency(config):
     if len(scale) != 2 or not 0 < scale[0] <= scale[1]:
         raise ConfigError(f"config key 'data.augment.scale' is {scale}; give two numbers "
                           "[low, high] with 0 < low <= high, e.g. [0.95, 1.05]")
+    thickness = config.data.augment.thickness
+    if len(thickness) != 2 or not -2 <= thickness[0] <= thickness[1] <= 2:
+        raise ConfigError(f"config key 'data.augment.thickness' is {thickness}; give two "
+                          "numbers [low, high] of pixels with -2 <= low <= high <= 2, "
+                          "e.g. [-0.5, 1.0]")
     return config
 
 

@@ -119,7 +119,8 @@ def digit_window(gray, coarse, paper):
               min(gray.shape[0], math.ceil(bottom + margin)),
               min(gray.shape[1], math.ceil(right + margin)))
     window = gray[region[0]:region[2], region[1]:region[3]]
-    return shrink(window, FINE_SIDE), region
+    scale = FINE_SIDE / max(window.shape)
+    return (window if scale >= 1 else rescale(window, scale, Image.BOX)), region
 
 
 def crop_to_ink(ink):

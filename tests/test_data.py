@@ -9,7 +9,7 @@ import pytest
 from paddle_mnist.config import from_dict
 from paddle_mnist.data import ArrayDataset, BatchLoader, load_splits, read_mnist, to_input
 from paddle_mnist.data.idx import FILES, read_labels, read_split
-from paddle_mnist.errors import DataError
+from paddle_mnist.errors import ConfigError, DataError
 
 
 def write_idx(path, magic, array, truncate=0):
@@ -162,3 +162,38 @@ def test_identity_augmentation_changes_nothing_and_shifts_keep_background():
     assert x.min() >= -1.0 - 1e-5 and x.max() <= 1.0 + 1e-5
     assert np.isclose(x[:, :, 0, :], -1.0, atol=1e-4).all()  # edges still background
     assert not np.allclose(x, to_input(images), atol=1e-3)
+
+
+@pytest.mark.parametrize("setting, check", [
+    ({"thickness": [1.0, 1.0]}, lambda x, base: (x > -0.5).sum() > 1.3 * (base > -0.5).sum()),
+    ({"thickness": [-0.5, -0.5]}, lambda x, base: (x + 1).sum() < 0.9 * (base + 1).sum()),
+    ({"shear": 30}, lambda x, base: not np.allclose(x, base, atol=1e-3)),
+    ({"aspect": 0.5}, lambda x, base: not np.allclose(x, base, atol=1e-3)),
+    ({"elastic": 1.5}, lambda x, base: not np.allclose(x, base, atol=1e-3)),
+    ({"blur": 1.5}, lambda x, base: ((x > -0.99) & (x < 0.99)).sum()
+     > ((base > -0.99) & (base < 0.99)).sum()),
+    ({"binarize": 1.0}, lambda x, base: len(np.unique(np.round(x, 4))) == 2),
+], ids=["thicker", "thinner", "shear", "aspect", "elastic", "blur", "binarize"])
+def test_each_augmentation_does_its_part_and_keeps_the_background(setting, check):
+    plain = {"enabled": True, "degrees": 0, "translate": 0, "scale": [1.0, 1.0]}
+    config = from_dict({"data": {"augment": dict(plain, **setting)}})
+    images = np.zeros((8, 28, 28), np.uint8)
+    images[:, 6:22, 12:15] = 255
+    images[:, 6:9, 8:20] = 200
+    dataset = ArrayDataset(images, np.zeros(8, np.int64))
+
+    def batch(seed):
+        loader = BatchLoader(dataset, 8, seed=seed, augment=config.data.augment, shuffle=False)
+        return next(iter(loader))[0].numpy()
+
+    x = batch(0)
+    base = to_input(images)
+    assert check(x, base)
+    assert np.isclose(x[:, :, :2, :], -1.0, atol=1e-4).all()  # edges still background
+    assert x.max() <= 1.0 + 1e-4 and x.max() > 0.5          # peak kept at the ink's level
+    np.testing.assert_array_equal(x, batch(0))               # seeded: a resumed run replays it
+
+
+def test_thickness_range_is_checked():
+    with pytest.raises(ConfigError, match="data.augment.thickness"):
+        from_dict({"data": {"augment": {"thickness": [1.0, -1.0]}}})

@@ -5,7 +5,8 @@ JPEG photos (`photos.paper_photo`: tinted paper, uneven light, noise, dust)
 and measures two things:
 
 - per photo, the median (and 90th percentile) time of decoding the file
-  (`images.load_image`) and of `preprocess.to_mnist` on the decoded image,
+  (`images.load_image` as `preprocess.prepare_file` calls it: straight to
+  grey) and of `preprocess.to_mnist` on the decoded image,
   each photo timed on its own with the garbage collector paused;
 - the images/s of `tools/predict.py`'s path (`predict.predict_files`: read,
   preprocess, batch, predict) on a folder of those photos, after start-up
@@ -28,7 +29,7 @@ import numpy as np
 from ..data import read_mnist
 from ..images import load_image
 from ..predict import predict_files
-from ..preprocess import to_mnist
+from ..preprocess import DECODE_SIDE, to_mnist
 from .photos import paper_photo
 
 PHOTO_SHAPE = (480, 640)   # height, width: a small phone or webcam picture
@@ -47,13 +48,13 @@ def time_steps(photos):
     """Median and p90 milliseconds of decoding and of preprocessing one photo."""
     decode, preprocess = [], []
     for data, _ in photos[:5]:  # first calls import and allocate
-        to_mnist(load_image(data))
+        to_mnist(load_image(data, gray_side=DECODE_SIDE))
     collecting = gc.isenabled()
     gc.disable()
     try:
         for data, _ in photos:
             start = time.perf_counter()
-            image = load_image(data)
+            image = load_image(data, gray_side=DECODE_SIDE)  # as preprocess.prepare_file
             decoded = time.perf_counter()
             to_mnist(image)
             done = time.perf_counter()
@@ -91,7 +92,7 @@ def predict_throughput(predictor, photos, batch_size=64):
 
 def profile_preprocess(photos, top=15):
     """The functions where `to_mnist` spends its time over `photos` (cProfile)."""
-    decoded = [load_image(data) for data, _ in photos]
+    decoded = [load_image(data, gray_side=DECODE_SIDE) for data, _ in photos]
     profiler = cProfile.Profile()
     profiler.enable()
     for image in decoded:

@@ -11,7 +11,7 @@ import numpy as np
 import paddle
 from paddle.io import DataLoader, Dataset, DistributedBatchSampler
 
-from .transforms import random_affine, to_input
+from .transforms import augment_batch, to_input
 
 
 class ArrayDataset(Dataset):
@@ -70,8 +70,7 @@ class BatchLoader:
             if self.augment is not None and self.augment.enabled:
                 # seeded per batch, so skipped batches need not be drawn
                 rng = np.random.RandomState([stream % 2**32, step])
-                images = random_affine(images, rng, self.augment.degrees, self.augment.translate,
-                                       self.augment.scale, background=-mean / std)
+                images = augment_batch(images, rng, self.augment, background=-mean / std)
             labels = paddle.to_tensor(self.dataset.labels[indices][:, None])
             self.samples_seen += len(indices)
             yield images, labels

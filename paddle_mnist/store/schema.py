@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import List, Optional
 
 from sqlalchemy import (JSON, BigInteger, CheckConstraint, DateTime, Float, ForeignKey, Index,
-                        Integer, LargeBinary, String)
+                        Integer, LargeBinary, String, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 KINDS = ("digit", "number")
@@ -69,3 +69,55 @@ class RecordImage(Base):
     box_bottom: Mapped[Optional[int]] = mapped_column(Integer)
 
     record: Mapped[Record] = relationship(back_populates="images")
+
+
+STATUSES = ("candidate", "current", "retired")
+
+
+class ModelVersion(Base):
+    """One exported model the service can run: a candidate until the update gate
+    promotes it, then current (one at a time), then retired by the next one."""
+
+    __tablename__ = "model_versions"
+    __table_args__ = (
+        CheckConstraint("status IN ('candidate', 'current', 'retired')",
+                        name="ck_model_versions_status"),
+        # at most one current version, whatever two promotions racing each other do
+        Index("uq_model_versions_one_current", "status", unique=True,
+              sqlite_where=text("status = 'current'"),
+              postgresql_where=text("status = 'current'")),
+    )
+
+    id: Mapped[int] = mapped_column(RecordId, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    model_name: Mapped[str] = mapped_column(String(64))
+    # what records store as model_version (service.recording.model_version)
+    version: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(10))
+    source_checkpoint: Mapped[Optional[str]] = mapped_column(String(1024))
+    spec: Mapped[dict] = mapped_column(JSON)   # the export's .preprocess.json
+    mnist_accuracy: Mapped[Optional[float]] = mapped_column(Float)
+    holdout: Mapped[Optional[dict]] = mapped_column(JSON)   # accuracy on each user hold-out
+    # the newest labelled record it was trained with: one set of labels, one promotion
+    labels_until: Mapped[Optional[int]] = mapped_column(BigInteger)
+    decision: Mapped[Optional[dict]] = mapped_column(JSON)  # the gate's figures and verdict
+    promoted_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+
+    files: Mapped[List["ModelFile"]] = relationship(
+        back_populates="model", lazy="selectin", cascade="all, delete-orphan")
+
+
+class ModelFile(Base):
+    """The bytes of one file of an export (.json, .pdiparams, .onnx), kept in the
+    database so every server sharing it can load the version, whatever machine."""
+
+    __tablename__ = "model_files"
+
+    model_id: Mapped[int] = mapped_column(RecordId, ForeignKey("model_versions.id",
+                                                               ondelete="CASCADE"),
+                                          primary_key=True)
+    suffix: Mapped[str] = mapped_column(String(16), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+    model: Mapped[ModelVersion] = relationship(back_populates="files")

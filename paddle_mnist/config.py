@@ -57,6 +57,20 @@ class AugmentConfig:
 
 
 @dataclass
+class ExtraSourceConfig:
+    """Labelled images trained on beside MNIST (paddle_mnist.data.extra): a folder, read
+    as `tools/eval.py --images` reads one, or the service's record database (its
+    labelled records). Give one of `path` and `db`."""
+    path: Optional[str] = None
+    db: Optional[str] = None                        # a SQLite file or postgresql://...
+    share: float = _opt(0.25, min=0.01, max=0.9)    # of every training batch, the rest MNIST
+    holdout: float = _opt(0.2, min=0, max=0.9)      # never trained on: the gate's test set
+    split: str = _opt("random", choices=("random", "time"))  # time: the newest are held out
+    seed: int = _opt(0, min=0, max=2**32 - 1)       # of the random split
+    until: Optional[int] = _opt(None, min=1)        # db: records up to this id (a snapshot)
+
+
+@dataclass
 class DataConfig:
     root: Optional[str] = None       # else $PADDLE_MNIST_DATA, else paddle's downloader
     input_size: Optional[int] = _opt(None, choices=(None, *INPUT_SIZES))  # None: the net's own
@@ -64,6 +78,7 @@ class DataConfig:
     std: float = _opt(127.5, min=1e-6)
     augment: AugmentConfig = _opt(AugmentConfig())
     val_split: int = _opt(0, min=0, max=59000)  # training images held out for model selection
+    extra: List[ExtraSourceConfig] = _opt([])    # users' own labelled images, mixed in
 
 
 @dataclass
@@ -284,6 +299,13 @@ def _check_consistency(config):
         raise ConfigError(f"config key 'data.augment.thickness' is {thickness}; give two "
                           "numbers [low, high] of pixels with -2 <= low <= high <= 2, "
                           "e.g. [-0.5, 1.0]")
+    for index, source in enumerate(config.data.extra):
+        if (source.path is None) == (source.db is None):
+            raise ConfigError(f"config key 'data.extra[{index}]' needs exactly one of path (a "
+                              "labelled folder) and db (the service's record database)")
+    if sum(source.share for source in config.data.extra) > 0.9:
+        raise ConfigError("the shares of data.extra add up to more than 0.9; keep at least a "
+                          "tenth of every batch for MNIST, so it is not forgotten")
     return config
 
 

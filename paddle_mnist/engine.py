@@ -24,6 +24,7 @@ from .callbacks import (DivergenceGuard, EpochRecorder, RunLogger, StopOnInterru
                         StopRequested, TrainingInterrupted)
 from .config import Config
 from .data import BatchLoader, eval_loader, load_splits
+from .data.extra import load_extra
 from .metrics import MEAN_LOSS, hapi_metrics
 from .network import build_network, paddle_model, select_device
 from .optim import build_optimizer
@@ -49,6 +50,7 @@ class Training:
     lr_multiplier: float
     prefix: str                # the last epoch's checkpoint ...
     best_prefix: str           # ... and the best one's
+    extras: list               # data.extra.ExtraData mixed into every batch
 
     @property
     def eval_split(self):
@@ -60,7 +62,9 @@ class Training:
                             state=state, eval_split=self.eval_split,
                             lr_multiplier=self.lr_multiplier,
                             data_parallel=ckpt.DataParallel(**spread),
-                            paddle_version=paddle.__version__, source=source)
+                            paddle_version=paddle.__version__, source=source,
+                            extra=[ckpt.ExtraRecord(**extra.describe())
+                                   for extra in self.extras])
 
     def save(self, state, source, best):
         sidecar = self.sidecar(state, source)
@@ -79,15 +83,16 @@ def build_training(config, network=None, splits=None):
     model = paddle_model(config, network or build_network(config))
     ranks = distributed.world_size()
     lr_multiplier = ranks if config.train.scale_lr_with_ranks else 1.0
+    prefix = ckpt.normalize_prefix(config.output.checkpoint)
+    extras = load_extra(config.data.extra, cache_dir=prefix + ".extra")
     loader = BatchLoader(data["train"], config.train.batch_size, seed=config.train.seed,
                          augment=config.data.augment,
-                         max_steps=config.train.max_steps_per_epoch)
+                         max_steps=config.train.max_steps_per_epoch, extras=extras)
     optimizer, by_step = build_optimizer(config.optimizer, model.parameters(), len(loader),
                                          config.train.epochs, lr_multiplier)
     model.prepare(optimizer, paddle.nn.CrossEntropyLoss(), hapi_metrics())
-    prefix = ckpt.normalize_prefix(config.output.checkpoint)
     return Training(config, data, model, loader, optimizer, by_step, lr_multiplier,
-                    prefix, prefix + "_best")
+                    prefix, prefix + "_best", extras)
 
 
 @dataclass

@@ -44,3 +44,7 @@ class OutputLocked(UserError):
 
 class StoreError(UserError):
     """A record database that cannot be opened, upgraded, reached or written."""
+
+
+class UpdateRunning(UserError):
+    """Another model update holds the record database's update lock."""

@@ -69,11 +69,21 @@ def _same_file(a, b):
     return os.path.realpath(a) == os.path.realpath(b)
 
 
-def plan(prefix, *, lr=None, epochs=None, output=None, skip_mismatch=False, overrides=()):
+def extra_sources(sources, share):
+    """`--extra-data` values -> the `data.extra` override: folders by `path`, anything
+    else (a SQLite file, a postgresql:// URL) by `db`."""
+    entries = [{"path" if os.path.isdir(source) else "db": source, "share": share}
+               for source in sources]
+    return [f"data.extra={json.dumps(entries)}"] if entries else []
+
+
+def plan(prefix, *, lr=None, epochs=None, output=None, skip_mismatch=False, overrides=(),
+         extra_data=(), extra_share=0.25):
     """Load the checkpoint and resolve the fine-tune run; nothing is trained yet.
 
     Precedence for every setting: defaults (rate / 10, 2 epochs, output
     `<prefix>_finetune`) < `overrides` (-o) < the explicit arguments.
+    `extra_data` are folders or record databases to train on beside MNIST.
     """
     source = ckpt.load_checkpoint(prefix, with_optimizer=False, allow_plain=True)
     saved = (from_dict(source.sidecar.config) if source.sidecar
@@ -86,6 +96,7 @@ def plan(prefix, *, lr=None, epochs=None, output=None, skip_mismatch=False, over
     explicit = [f"optimizer.learning_rate={float(lr)!r}"] if lr is not None else []
     explicit += [f"train.epochs={int(epochs)}"] if epochs is not None else []
     explicit += [f"output.checkpoint={json.dumps(output)}"] if output is not None else []
+    explicit += extra_sources(extra_data, extra_share)
     config = from_dict(saved.to_dict(), defaults + list(overrides) + explicit)
     if config.optimizer.learning_rate <= 0:
         raise ConfigError(f"the fine-tune learning rate must be > 0, got "

@@ -60,24 +60,25 @@ def too_large_message(max_body_bytes):
     return f"request larger than the {max_body_bytes:,} bytes allowed; send a smaller image"
 
 
-def create_app(predictor, store, *, model_version, token=None, keep_originals=False,
+def create_app(models, store, *, token=None, keep_originals=False,
                max_body_bytes=MAX_BODY_BYTES, max_pixels=MAX_PIXELS):
-    """A Flask app serving the pages and the JSON API for `predictor`, recording in `store`.
+    """A Flask app serving the pages and the JSON API, recording in `store`.
 
-    `predictor` needs `.spec` (an `exported.ExportSpec`) and a
-    thread-safe `.probabilities(uint8 [N,28,28]) -> [N, classes]`, as returned
-    by `paddle_mnist.predictors.open_predictor`; `store` is a
-    `paddle_mnist.store.Store`; `model_version` is stored with every record
-    (`service.recording.model_version`). With a `token`, records, labels,
-    statistics and the history page need it (`service.auth`).
+    `models.current()` is the `service.models.Live` model that answers a
+    request: its predictor (`.spec`, an `exported.ExportSpec`, and a thread-safe
+    `.probabilities(uint8 [N,28,28]) -> [N, classes]`, as
+    `paddle_mnist.predictors.open_predictor` returns) and its version, stored
+    with every record. `RegistryModels` switches it when another version is
+    promoted; `FixedModel` never does. `store` is a `paddle_mnist.store.Store`.
+    With a `token`, records, labels, statistics and the history page need it
+    (`service.auth`).
     """
     app = Flask(__name__, static_folder=None, template_folder=str(WEB_DIR))
     app.config.update(MAX_CONTENT_LENGTH=max_body_bytes, MAX_FORM_PARTS=MAX_FORM_PARTS,
                       MAX_FORM_MEMORY_SIZE=MAX_FORM_FIELD_BYTES)
     app.json.sort_keys = False  # answers read best as digit, label, probabilities, ...
-    spec = predictor.spec
-    classes = [str(name) for name in spec.class_names]
-    recorder = Recorder(store, spec.model, model_version, keep_originals=keep_originals)
+    classes = [str(name) for name in models.current().spec.class_names]
+    recorder = Recorder(store, keep_originals=keep_originals)
     guard = Guard(token)
 
     def render_page(name):
@@ -85,7 +86,8 @@ def create_app(predictor, store, *, model_version, token=None, keep_originals=Fa
         return render_template(name, t=i18n.strings(language), language=language,
                                languages=i18n.LANGUAGES)
 
-    app.register_blueprint(blueprint(store, guard, classes, model_version, render_page))
+    app.register_blueprint(blueprint(store, guard, classes, lambda: models.current().version,
+                                     render_page))
 
     @app.get("/")
     def index():
@@ -97,7 +99,10 @@ def create_app(predictor, store, *, model_version, token=None, keep_originals=Fa
 
     @app.get("/api/health")
     def health():
-        return jsonify(status="ok", model=spec.model, version=model_version,
+        live = models.current()
+        spec = live.spec
+        return jsonify(status="ok", model=spec.model, version=live.version,
+                       version_id=live.version_id,
                        input={"size": spec.input_size, "mean": spec.mean, "std": spec.std},
                        classes=classes, token_required=token is not None,
                        limits={"max_body_bytes": max_body_bytes, "max_pixels": max_pixels})
@@ -110,7 +115,8 @@ def create_app(predictor, store, *, model_version, token=None, keep_originals=Fa
         decoded = time.perf_counter()
         pixels = to_mnist(image)
         prepared = time.perf_counter()
-        probabilities = [float(p) for p in predictor.probabilities(pixels[None])[0]]
+        live = models.current()  # the model of this request, even if another is promoted now
+        probabilities = [float(p) for p in live.predictor.probabilities(pixels[None])[0]]
         answered = time.perf_counter()
         best = int(np.argmax(probabilities))
         seen = digit_image(pixels)
@@ -120,8 +126,8 @@ def create_app(predictor, store, *, model_version, token=None, keep_originals=Fa
                   "image": base64.b64encode(seen.png).decode("ascii")}
         # the page's live guesses while the pen still moves are not recognitions
         if request.args.get("preview") not in ("1", "true"):
-            answer["id"] = recorder.record("digit", classes[best], probabilities, latency_ms,
-                                           [seen], original=data)
+            answer["id"] = recorder.record(live, "digit", classes[best], probabilities,
+                                           latency_ms, [seen], original=data)
         response = jsonify(answer)
         response.headers["Server-Timing"] = ", ".join(
             f"{step};dur={seconds * 1000:.2f}" for step, seconds in (

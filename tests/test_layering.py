@@ -19,9 +19,10 @@ from paddle_mnist.reports import evaluation
 predictor = predictors.open_predictor({prefix!r})
 scores = predictor.probabilities(np.zeros([2, 28, 28], np.uint8))
 assert scores.shape == (2, 10)
+from paddle_mnist.service.models import FixedModel
 from paddle_mnist.service.recording import model_version
 from paddle_mnist.store import open_store
-server.create_app(predictor, open_store("records.db"), model_version=model_version(predictor.spec))
+server.create_app(FixedModel(predictor, model_version(predictor.spec)), open_store("records.db"))
 loaded = {training_only!r}
 print(",".join(name for name in loaded if name in sys.modules))
 """

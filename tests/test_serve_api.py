@@ -278,10 +278,11 @@ class BrokenPredictor:
 
 def test_a_failing_model_gets_a_json_500_without_details(tmp_path):
     from paddle_mnist.server import create_app
+    from paddle_mnist.service.models import FixedModel
     from paddle_mnist.store import open_store
 
     store = open_store(tmp_path / "records.db")
-    client = create_app(BrokenPredictor(), store, model_version="broken").test_client()
+    client = create_app(FixedModel(BrokenPredictor(), "broken"), store).test_client()
     digit = np.zeros((28, 28), np.uint8)
     digit[4:24, 12:16] = 255
     response = client.post("/api/predict", data=png_bytes(digit),

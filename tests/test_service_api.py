@@ -258,12 +258,13 @@ class SpecOnly:
 
 def test_a_number_record_takes_a_string_of_digits(tmp_path):
     from paddle_mnist.server import create_app
+    from paddle_mnist.service.models import FixedModel
     from paddle_mnist.store import DigitImage, Recognition, open_store
 
     store = open_store(tmp_path / "records.db")
     record_id = store.add(Recognition("number", "lenet", "v1", "4071", [[0.1] * 10] * 4, 9.0,
                                       [DigitImage(b"png", (i, 0, i + 9, 20)) for i in range(4)]))
-    client = create_app(SpecOnly(), store, model_version="v1").test_client()
+    client = create_app(FixedModel(SpecOnly(), "v1"), store).test_client()
 
     def send(value):
         return client.post(f"/api/records/{record_id}/label", json={"label": value})

@@ -10,7 +10,6 @@ is back the same server process answers and records correctly again.
 """
 
 import contextlib
-import os
 import shutil
 import subprocess
 import threading

@@ -27,11 +27,11 @@ import psutil
 
 from ..errors import CheckpointError, ConfigError
 from ..files import fsync_file, fsync_folder, sha256_file, sha256_json, write_json_durably
-from .schema import (FORMAT_VERSION, DataParallel, EpochRecord, RunState, Score, Sidecar,
-                     Source)
+from .schema import (FORMAT_VERSION, DataParallel, EpochRecord, ExtraRecord, RunState, Score,
+                     Sidecar, Source)
 from .state_dict import load_state_dict, match_params, shapes
 
-__all__ = ["PARAMS", "OPTIMIZER", "META", "Checkpoint", "DataParallel", "EpochRecord",
+__all__ = ["PARAMS", "OPTIMIZER", "META", "Checkpoint", "DataParallel", "EpochRecord", "ExtraRecord",
            "RunState", "Score", "Sidecar", "Source", "check_writable", "load_checkpoint",
            "load_state_dict", "match_params", "normalize_prefix", "read_sidecar",
            "save_checkpoint", "shapes", "update_sidecar"]

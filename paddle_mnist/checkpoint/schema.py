@@ -81,6 +81,19 @@ class DataParallel:
 
 
 @dataclass
+class ExtraRecord:
+    """A source of users' labelled images the run trained on beside MNIST."""
+
+    source: str
+    share: float
+    train: int
+    holdout: int
+    holdout_ids: List[str] = field(default_factory=list)   # never trained on
+    newest_record: int = 0                                 # a database's newest labelled record
+    skipped: Dict[str, int] = field(default_factory=dict)  # reason -> count
+
+
+@dataclass
 class Sidecar:
     model: str
     config: dict                 # the resolved Config, as Config.to_dict() wrote it
@@ -94,6 +107,7 @@ class Sidecar:
     config_sha256: Optional[str] = None                   # format 2 on
     source: Optional[Source] = None
     test: Optional[Score] = None
+    extra: List[ExtraRecord] = field(default_factory=list)
 
     @classmethod
     def from_json(cls, data, path):

@@ -35,6 +35,9 @@ def add_arguments(parser):
                         help="token that the records, labels, statistics and history need "
                              "(default: $PADDLE_MNIST_TOKEN); required with a --host other "
                              "than 127.0.0.1/localhost")
+    parser.add_argument("--poll", type=float, default=5.0, metavar="SECONDS",
+                        help="how often the server checks the model registry for a newly "
+                             "promoted version to switch to (default: 5)")
     parser.add_argument("--keep-originals", action="store_true",
                         help="also store each uploaded file (up to 1 MiB) with its record; "
                              "off by default, since users' pictures are theirs")
@@ -45,6 +48,8 @@ def check(parser, args):
         parser.error(f"--port {args.port} is not a TCP port (0-65535)")
     if not 1 <= args.threads <= 256:
         parser.error(f"--threads {args.threads} must be from 1 to 256")
+    if not 0.1 <= args.poll <= 3600:
+        parser.error(f"--poll {args.poll:g} must be from 0.1 to 3600 seconds")
 
 
 def main(args):
@@ -58,20 +63,24 @@ def main(args):
     from ..service.httpserver import Server
 
     token = check_token(args.host, args.token)
-    app, predictor, store = factory.build(args.model, db=args.db, backend=args.backend,
-                                          token=token, keep_originals=args.keep_originals,
-                                          pool_size=args.threads)
+    app, models, store = factory.build(args.model, db=args.db, backend=args.backend,
+                                       token=token, keep_originals=args.keep_originals,
+                                       pool_size=args.threads, poll_seconds=args.poll)
+    live = models.current()
     limit = app.config["MAX_CONTENT_LENGTH"]
     server = Server(app, args.host, args.port, threads=args.threads, max_body_bytes=limit,
                     too_large_message=too_large_message(limit), headers=SECURITY_HEADERS)
     host, port = server.addresses[0]
     shown = f"[{host}]" if ":" in host else host
-    print(f"serving {predictor.spec.model} ({args.backend}) from {args.model} at "
-          f"http://{shown}:{port}/  (records: {store.name}; waitress, {args.threads} threads; "
-          "Ctrl-C to stop)", flush=True)
+    version = (f"model version {live.version_id}" if live.version_id is not None
+               else f"from {args.model}")
+    print(f"serving {live.spec.model} ({args.backend}, {version}) at http://{shown}:{port}/  "
+          f"(records: {store.name}; waitress, {args.threads} threads; Ctrl-C to stop)",
+          flush=True)
     try:
         unfinished = server.run()
     finally:
+        models.close()
         store.close()
     print("stopped" + (f"; {unfinished} requests were still unfinished" if unfinished else ""),
           flush=True)

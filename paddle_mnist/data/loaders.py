@@ -35,12 +35,15 @@ class BatchLoader:
     The shuffle order and the augmentation of each batch depend only on
     (seed, epoch, step), so a resumed run sees the same batches an
     uninterrupted one would have, even when it resumes in the middle of an
-    epoch (`set_epoch(epoch, skip=steps already trained)`).
+    epoch (`set_epoch(epoch, skip=steps already trained)`). `extras`
+    (`data.extra.ExtraData`) replace the end of every batch by samples of the
+    users' own images, `share` of it each, drawn the same reproducible way; the
+    rest of the batch stays MNIST, so the network keeps what it knew.
     """
 
     def __init__(self, dataset, batch_size, *, seed=0, augment=None, max_steps=None,
-                 shuffle=True):
-        self.dataset = dataset
+                 shuffle=True, extras=()):
+        self.dataset, self.extras = dataset, list(extras)
         self.sampler = DistributedBatchSampler(dataset, batch_size, shuffle=shuffle)
         self.seed, self.augment, self.max_steps = seed, augment, max_steps
         self.epoch = 0
@@ -66,15 +69,28 @@ class BatchLoader:
             if step < skip:
                 continue
             indices = np.asarray(indices)
-            images = paddle.to_tensor(to_input(self.dataset.images[indices], *self.dataset.input_args))
+            pixels, labels = self._mixed(self.dataset.images[indices],
+                                         self.dataset.labels[indices], stream, step)
+            images = paddle.to_tensor(to_input(pixels, *self.dataset.input_args))
             if self.augment is not None and self.augment.enabled:
                 # seeded per batch, so skipped batches need not be drawn
                 rng = np.random.RandomState([stream % 2**32, step])
                 images = augment_batch(images, rng, self.augment, background=-mean / std)
-            labels = paddle.to_tensor(self.dataset.labels[indices][:, None])
             self.samples_seen += len(indices)
-            yield images, labels
+            yield images, paddle.to_tensor(labels[:, None])
         self.epoch += 1
+
+    def _mixed(self, pixels, labels, stream, step):
+        """The MNIST batch with its end replaced by the extra sources' samples."""
+        if not self.extras:
+            return pixels, labels
+        rng = np.random.RandomState([stream % 2**32, step, 1])  # apart from augmentation's
+        picked = [(extra, rng.randint(0, len(extra.train_labels),
+                                      max(1, round(extra.share * len(labels)))))
+                  for extra in self.extras]
+        keep = max(1, len(labels) - sum(len(chosen) for _, chosen in picked))
+        return (np.concatenate([pixels[:keep]] + [e.train_images[c] for e, c in picked]),
+                np.concatenate([labels[:keep]] + [e.train_labels[c] for e, c in picked]))
 
 
 def eval_loader(dataset, batch_size):

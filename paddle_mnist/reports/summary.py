@@ -204,3 +204,36 @@ def folder_report_summary(report, out_dir=None):
         lines.append(f"report: {os.path.join(out_dir, 'report.json')} (+ confusion_matrix.png, "
                      "mistakes.png)")
     return "\n".join(lines)
+
+
+def _percent(value):
+    return "-" if value is None else f"{value:.2%}"
+
+
+def update_summary(result):
+    """`update`: both models' figures, the gate's verdict and the registered version."""
+    decision = result.decision
+    current, candidate = decision["current"], decision["candidate"]
+    verdict = "PROMOTED: servers switch to it" if result.promoted else "kept as a candidate"
+    return "\n".join([
+        f"{'':<24}{'MNIST test':>12}{'hold-out':>12}   ({decision['holdout_samples']} held-out "
+        "records)",
+        f"{'current (version ' + str(current['id']) + ')':<24}{_percent(current['mnist']):>12}"
+        f"{_percent(current['holdout']):>12}",
+        f"{'candidate':<24}{_percent(candidate['mnist']):>12}{_percent(candidate['holdout']):>12}",
+        f"gate: {decision['reason']}",
+        f"version {result.version_id} registered, {verdict}"])
+
+
+def versions_table(versions):
+    """`models list`: one line per registered version, newest first."""
+    if not versions:
+        return "no model version yet: start the service on this database with --model"
+    lines = [f"{'id':>4}  {'status':<9}  {'created (UTC)':<16}  {'version':<12}  {'MNIST':>7}  "
+             f"{'hold-out':>8}  source"]
+    for v in versions:
+        held = next(iter((v.holdout or {}).values()), None)
+        lines.append(f"{v.id:>4}  {v.status:<9}  {v.created_at:%Y-%m-%d %H:%M}  "
+                     f"{v.version[:12]:<12}  {_percent(v.mnist_accuracy):>7}  "
+                     f"{_percent(held):>8}  {v.source_checkpoint or '-'}")
+    return "\n".join(lines)

@@ -17,18 +17,20 @@ DEFAULT_DB = os.path.join("service", "records.db")
 
 
 def build(model, db=DEFAULT_DB, backend="paddle", token=None, keep_originals=False,
-          pool_size=8):
-    """(app, predictor, store) for an exported model and a record database."""
+          pool_size=8, poll_seconds=None):
+    """(app, models, store) for an exported model and a record database: the app
+    serves the registry's current version (`model` is registered as the first)."""
     from ..predictors import open_predictor
     from ..server import create_app
     from ..store import open_store
-    from .recording import model_version
+    from .models import POLL_SECONDS, follow_registry
 
     predictor = open_predictor(model, backend=backend)
     store = open_store(db, pool_size=pool_size)
-    app = create_app(predictor, store, model_version=model_version(predictor.spec),
-                     token=token, keep_originals=keep_originals)
-    return app, predictor, store
+    models = follow_registry(store, predictor, model, backend,
+                             POLL_SECONDS if poll_seconds is None else poll_seconds)
+    app = create_app(models, store, token=token, keep_originals=keep_originals)
+    return app, models, store
 
 
 def app_from_environment():

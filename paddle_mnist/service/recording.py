@@ -47,21 +47,21 @@ def digit_image(pixels, box=None):
 
 
 class Recorder:
-    """Stores recognitions for one model; `record` returns the new record's id
-    or raises StoreError (answered 503) when the database cannot take it."""
+    """Stores recognitions; `record` returns the new record's id or raises
+    StoreError (answered 503) when the database cannot take it."""
 
-    def __init__(self, store, model_name, version, keep_originals=False,
-                 max_original_bytes=MAX_ORIGINAL_BYTES):
-        self.store, self.model_name, self.version = store, model_name, version
+    def __init__(self, store, keep_originals=False, max_original_bytes=MAX_ORIGINAL_BYTES):
+        self.store = store
         self.keep_originals, self.max_original_bytes = keep_originals, max_original_bytes
 
-    def record(self, kind, result, probabilities, latency_ms, images, original=None):
-        """kind "digit": result "7", probabilities [p0..p9], one image;
-        kind "number": result "4071", probabilities one list per digit, one
-        image per digit, each with its box."""
+    def record(self, live, kind, result, probabilities, latency_ms, images, original=None):
+        """`live` (service.models.Live) is the model that answered. kind "digit":
+        result "7", probabilities [p0..p9], one image; kind "number": result
+        "4071", probabilities one list per digit, one image per digit, each with
+        its box."""
         keep = (self.keep_originals and original is not None
                 and len(original) <= self.max_original_bytes)
         return self.store.add(Recognition(
-            kind=kind, model_name=self.model_name, model_version=self.version,
+            kind=kind, model_name=live.spec.model, model_version=live.version,
             result=str(result), probabilities=probabilities, latency_ms=round(latency_ms, 3),
             images=list(images), original=bytes(original) if keep else None))

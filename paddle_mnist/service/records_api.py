@@ -76,7 +76,8 @@ def label_rule(classes):
 
 
 def blueprint(store, guard, classes, model_version, render_page):
-    """The routes above, for `store`, guarded by `guard`; `render_page(name)` renders HTML."""
+    """The routes above, for `store`, guarded by `guard`; `model_version()` is the version
+    answering now (for the statistics); `render_page(name)` renders HTML."""
     routes = Blueprint("records", __name__)
     problem = label_rule(list(classes))
     protect = guard.protect(lambda: json_error(401, "this endpoint needs the server's token: "
@@ -126,7 +127,7 @@ def blueprint(store, guard, classes, model_version, render_page):
     @routes.get("/api/stats")
     @protect
     def stats():
-        return jsonify(store.stats(model_version))
+        return jsonify(store.stats(model_version()))
 
     @routes.get("/history")
     @protect_page

@@ -9,6 +9,7 @@ anywhere before that commit leaves the registry as it was. `rollback` makes
 the version that was current before the current one current again.
 """
 
+import contextlib
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -16,7 +17,7 @@ from typing import Optional
 
 from sqlalchemy import select, update
 
-from ..errors import StoreError
+from ..errors import StoreError, UpdateRunning
 from .records import utc
 from .schema import ModelFile, ModelVersion
 
@@ -70,6 +71,13 @@ class Registry:
     def get(self, version_id):
         with self.store.guard("read"), self.store.read_session() as session:
             row = session.get(ModelVersion, version_id)
+            return None if row is None else _info(row)
+
+    def find(self, version):
+        """The registered version whose sha256 is `version`, or None."""
+        query = select(ModelVersion).where(ModelVersion.version == version)
+        with self.store.guard("read"), self.store.read_session() as session:
+            row = session.scalars(query).first()
             return None if row is None else _info(row)
 
     def current(self):
@@ -165,3 +173,40 @@ class Registry:
                         .values(status="retired"))
         row.status = "current"
         row.promoted_at = now
+
+
+# pg_try_advisory_lock key of the update cycle: one update per database at a time
+UPDATE_LOCK_KEY = 0x6D6E6973742D7570  # "mnist-up"
+
+
+@contextlib.contextmanager
+def update_lock(store, url):
+    """Held for a whole update cycle; a second one refuses in one line.
+
+    On PostgreSQL a session-level advisory lock on a connection kept open for
+    the cycle (the server releases it when that connection or process dies);
+    on SQLite a lock file next to the database file."""
+    busy = ("another model update is running on {} ({}); wait for it to finish, it is "
+            "never run twice on one set of labels")
+    if store.engine.dialect.name == "postgresql":
+        with store.guard("lock"), store.engine.connect() as connection:
+            if not connection.exec_driver_sql(
+                    f"SELECT pg_try_advisory_lock({UPDATE_LOCK_KEY})").scalar():
+                raise UpdateRunning(busy.format(store.name, "it holds the database's "
+                                                "update lock"))
+            try:
+                yield
+            finally:
+                connection.exec_driver_sql(f"SELECT pg_advisory_unlock({UPDATE_LOCK_KEY})")
+        return
+    import filelock
+
+    lock = filelock.FileLock(store.engine.url.database + ".update.lock", timeout=0)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise UpdateRunning(busy.format(store.name, "its .update.lock is held")) from None
+    try:
+        yield
+    finally:
+        lock.release()

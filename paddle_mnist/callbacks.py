@@ -2,70 +2,27 @@
 
 `Model.fit` has no start-epoch argument, so every callback here takes the
 number of epochs already done and numbers epochs and steps from there: a
-resumed run continues its VisualDL curves and its checkpoint history instead
-of starting at zero.
+resumed run continues its checkpoint history instead of starting at zero
+(and its VisualDL run: `paddle_mnist.dashboard`).
 """
 
 import math
-import os
 import signal
 import sys
 import threading
 import time
 
 import paddle
-from paddle.callbacks import Callback, VisualDL
+from paddle.callbacks import Callback
 
 from .checkpoint import EpochRecord
 from .distributed import is_main_process, mean_over_ranks
-from .errors import TrainingDiverged, UserError
+from .errors import TrainingDiverged
 from .metrics import MEAN_LOSS
 
 
 def _scalar(value):
     return float(value[0] if isinstance(value, (list, tuple)) else value)
-
-
-class RunLogger(VisualDL):
-    """paddle's VisualDL callback plus the learning rate and resume offsets.
-
-    VisualDL shows only the newest record file of a folder, and its writer
-    cannot append, so a resumed leg logs to a sub-run of the original run.
-    """
-
-    def __init__(self, state):
-        log_dir = state.log_dir
-        if state.steps_done:
-            leg = f"resumed-at-epoch-{state.epochs_done}"
-            if state.epoch_steps_done:
-                leg += f"-step-{state.epoch_steps_done}"
-            log_dir = os.path.join(log_dir, leg)
-        super().__init__(log_dir)
-        self.state = state
-
-    def on_train_begin(self, logs=None):
-        try:  # the writer itself is created lazily, at the end of the first step
-            os.makedirs(self.log_dir, exist_ok=True)
-        except OSError as err:
-            raise UserError(f"cannot write VisualDL logs to {self.log_dir}: "
-                            f"{err.strerror or err}; set output.log_dir to a writable "
-                            "folder") from None
-        super().on_train_begin(logs)
-        self.train_metrics = list(self.train_metrics) + ["lr"]
-        self.train_step = self.state.steps_done
-
-    def on_epoch_begin(self, epoch=None, logs=None):
-        super().on_epoch_begin(epoch, logs)
-        self.epoch = self.state.epochs_done  # eval curves are indexed by epochs done
-
-    def on_train_batch_end(self, step, logs=None):
-        logs = dict(logs or {}, lr=self.model._optimizer.get_lr())
-        super().on_train_batch_end(step, logs)
-
-    def close(self):
-        if hasattr(self, "writer"):
-            self.writer.close()
-            del self.writer
 
 
 # Ten times the loss of guessing uniformly among the 10 digits. Adam's steps

@@ -121,6 +121,29 @@ class OutputConfig:
 
 
 @dataclass
+class VisualDLConfig:
+    """What a run shows in VisualDL (paddle_mnist.dashboard); nothing here changes
+    the weights, so sweeps and `continue_if_same` ignore this section."""
+
+    enabled: bool = True              # False: no VisualDL run at all
+    scalars: bool = True              # train loss/accuracy/rate; eval, epoch time, images/s
+    scalars_every: int = _opt(10, min=1)      # steps between train/* points (loss: their mean)
+    images: bool = True               # augmented samples at the start; mistakes, confusion matrix
+    images_every: int = _opt(5, min=1)        # evaluations between mistake/confusion images
+    pr_curves: bool = True            # precision-recall per digit after each evaluation
+    roc_curves: bool = True           # ROC per digit, from the same counts
+    curves_every: int = _opt(1, min=1)        # evaluations between PR/ROC curves
+    histograms: bool = True           # each layer's weights
+    gradients: bool = False           # ... and gradients (of the epoch's first batch)
+    histograms_every: int = _opt(1, min=1)    # epochs between histograms
+    embeddings: bool = True           # penultimate-layer features of test digits, at the end
+    embedding_samples: int = _opt(2000, min=10, max=10000)
+    graph: bool = True                # the network's structure (Graphs tab)
+    hparams: bool = True              # key settings + final metrics (HyperParameters tab)
+    hparam_keys: List[str] = _opt([])  # more dotted keys to record; sweeps add the keys they vary
+
+
+@dataclass
 class ReferenceConfig:
     """What the material a recipe reproduces reports (docs/results.md compares); no
     effect on training. Kept in the config so it travels with every checkpoint."""
@@ -137,6 +160,7 @@ class Config:
     train: TrainConfig = _opt(TrainConfig())
     optimizer: OptimizerConfig = _opt(OptimizerConfig())
     output: OutputConfig = _opt(OutputConfig())
+    visualdl: VisualDLConfig = _opt(VisualDLConfig())
     reference: ReferenceConfig = _opt(ReferenceConfig())
 
     def to_dict(self):
@@ -289,6 +313,23 @@ def read_yaml(path):
     return data
 
 
+def lookup(data, dotted):
+    """The value at a dotted key of a config dict; ConfigError (with a suggestion) if
+    there is no such key."""
+    node, where = data, ""
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            _unknown_key(part, node if isinstance(node, dict) else {}, where)
+        node, where = node[part], f"{where}{part}."
+    return node
+
+
+def without_dashboard(data):
+    """A config dict minus the sections that cannot change the trained weights, to
+    tell whether a checkpoint or a sweep record was made by "the same" config."""
+    return {key: value for key, value in data.items() if key != "visualdl"}
+
+
 def _check_consistency(config):
     scale = config.data.augment.scale
     if len(scale) != 2 or not 0 < scale[0] <= scale[1]:
@@ -306,6 +347,11 @@ def _check_consistency(config):
     if sum(source.share for source in config.data.extra) > 0.9:
         raise ConfigError("the shares of data.extra add up to more than 0.9; keep at least a "
                           "tenth of every batch for MNIST, so it is not forgotten")
+    data = config.to_dict()
+    for key in config.visualdl.hparam_keys:
+        if isinstance(lookup(data, key), dict):
+            raise ConfigError(f"config key 'visualdl.hparam_keys' lists {key!r}, a section; "
+                              "name one setting in it, e.g. optimizer.learning_rate")
     return config
 
 

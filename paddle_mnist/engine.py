@@ -6,7 +6,8 @@ from a fine-tune's weights), `build_training` sets it up (data, network in a
 `paddle.Model` with declared InputSpecs, `prepare(optimizer,
 CrossEntropyLoss, metrics)` as the PaddlePaddle tutorials do, the batch
 loader), and `train` runs it in four named steps: restore, callbacks, fit,
-finish. Only rank 0 writes (checkpoints, lock, logs); every rank trains.
+finish. Only rank 0 writes (checkpoints, lock, the VisualDL dashboard of
+`paddle_mnist.dashboard`); every rank trains.
 """
 
 import contextlib
@@ -14,14 +15,15 @@ import datetime
 import os
 import random
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 import paddle
 
 from . import checkpoint as ckpt
-from . import distributed
-from .callbacks import (DivergenceGuard, EpochRecorder, RunLogger, StopOnInterrupt,
-                        StopRequested, TrainingInterrupted)
+from . import dashboard, distributed
+from .callbacks import (DivergenceGuard, EpochRecorder, StopOnInterrupt, StopRequested,
+                        TrainingInterrupted)
 from .config import Config
 from .data import BatchLoader, eval_loader, load_splits
 from .data.extra import load_extra
@@ -51,6 +53,7 @@ class Training:
     prefix: str                # the last epoch's checkpoint ...
     best_prefix: str           # ... and the best one's
     extras: list               # data.extra.ExtraData mixed into every batch
+    eval_outputs: Optional[dashboard.EvalOutputs] = None  # the evaluation's predictions
 
     @property
     def eval_split(self):
@@ -90,9 +93,13 @@ def build_training(config, network=None, splits=None):
                          max_steps=config.train.max_steps_per_epoch, extras=extras)
     optimizer, by_step = build_optimizer(config.optimizer, model.parameters(), len(loader),
                                          config.train.epochs, lr_multiplier)
-    model.prepare(optimizer, paddle.nn.CrossEntropyLoss(), hapi_metrics())
+    # the dashboard reads the predictions hapi's evaluation makes anyway (rank 0 logs)
+    eval_outputs = (dashboard.EvalOutputs() if dashboard.wants_eval_outputs(config)
+                    and distributed.is_main_process() else None)
+    model.prepare(optimizer, paddle.nn.CrossEntropyLoss(),
+                  hapi_metrics() + ([eval_outputs] if eval_outputs else []))
     return Training(config, data, model, loader, optimizer, by_step, lr_multiplier,
-                    prefix, prefix + "_best", extras)
+                    prefix, prefix + "_best", extras, eval_outputs)
 
 
 @dataclass
@@ -127,9 +134,11 @@ def train(run):
             print(distributed.describe_scaling(training.config, training.lr_multiplier))
         done_before = state.epochs_done
         lock = RunLock(training.prefix) if distributed.is_main_process() else contextlib.nullcontext()
-        with lock:
-            recorder = _fit(training, state, source, remaining, stopper)
+        with lock, dashboard.opened(training, state) as board:
+            recorder = _fit(training, state, source, remaining, stopper, board)
             test = _finish(training, state, recorder)
+            if board:
+                board.finish(test)
     return TrainResult(training.prefix, training.best_prefix, state.log_dir, state, test,
                        state.epochs_done - done_before)
 
@@ -145,6 +154,8 @@ def _restore(training, run):
         training.optimizer.set_state_dict(run.resume.optimizer)
         state, source = saved.state, saved.source or source
         seed_everything(training.config.train.seed + state.epochs_done)  # fresh dropout noise
+    if run.resume is None and run.start_from is not None:
+        state.epoch_offset, state.step_offset = run.start_from.numbered_from
     if not state.run_name:
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
         state.run_name = f"{training.config.output.run_name or training.config.model.name}-{stamp}"
@@ -153,22 +164,32 @@ def _restore(training, run):
     return state, source
 
 
-def _callbacks(training, state, source, stopper):
-    """(callbacks for Model.fit, the recorder, the logger or None)."""
-    recorder = EpochRecorder(state, lambda best: training.save(state, source, best),
+def _saver(training, state, source, board):
+    """save(best): the checkpoint, after the dashboard's records are on disk, so the
+    records a checkpoint covers survive a crash right after it."""
+    def save(best):
+        if board:
+            board.flush()
+        training.save(state, source, best)
+    return save
+
+
+def _callbacks(training, state, source, stopper, board):
+    """(callbacks for Model.fit, the recorder)."""
+    recorder = EpochRecorder(state, _saver(training, state, source, board),
                              training.config.train.early_stopping_patience)
-    logger = RunLogger(state) if distributed.is_main_process() else None
-    callbacks = [DivergenceGuard(state, training.prefix), recorder,
-                 paddle.callbacks.LRScheduler(by_step=training.by_step,
-                                              by_epoch=not training.by_step)]
-    callbacks += [logger] if logger else []
+    # the dashboard after the guard (nothing is logged from a diverged evaluation) and
+    # before the recorder (which saves) and the scheduler (the rate of the step done)
+    callbacks = [DivergenceGuard(state, training.prefix)] + ([board] if board else []) + [
+        recorder, paddle.callbacks.LRScheduler(by_step=training.by_step,
+                                               by_epoch=not training.by_step)]
     callbacks.append(stopper)  # last: a stop comes after the step is scheduled and logged
-    return callbacks, recorder, logger
+    return callbacks, recorder
 
 
-def _fit(training, state, source, epochs, stopper):
+def _fit(training, state, source, epochs, stopper, board):
     """Model.fit for `epochs` more epochs; a stop signal saves the run mid-epoch and stops."""
-    callbacks, recorder, logger = _callbacks(training, state, source, stopper)
+    callbacks, recorder = _callbacks(training, state, source, stopper, board)
     config = training.config
     if distributed.is_main_process():
         ckpt.check_writable(training.prefix)
@@ -185,12 +206,9 @@ def _fit(training, state, source, epochs, stopper):
             raise TrainingInterrupted("training stopped before its first step; nothing was "
                                       "trained or saved", stopper.requested) from None
         if distributed.is_main_process():
-            training.save(state, source, best=False)
+            _saver(training, state, source, board)(best=False)
         raise TrainingInterrupted(_stopped_at(state, len(training.loader), training.prefix),
                                   stopper.requested) from None
-    finally:
-        if logger:
-            logger.close()
     return recorder
 
 

@@ -5,7 +5,10 @@ built fresh from the config at one tenth of the checkpoint's learning rate
 (paddle's `Model.load` would restore the old optimizer state, and with it the
 old rate), everything is written to a new prefix with its own VisualDL run,
 so the source checkpoint is never touched, and the new sidecar records the
-source (`source: {prefix, epoch}`). A checkpoint saved by plain PaddlePaddle
+source (`source: {prefix, epoch}`). The VisualDL run is named after the source's
+and numbers its epochs and steps on from the source's (a fine-tune of a
+5-epoch run logs epochs 6 and 7), so its curves continue the source's; its
+own checkpoint still counts its own epochs, for resuming it. A checkpoint saved by plain PaddlePaddle
 code (no sidecar) can be fine-tuned too; see `network.load_network`.
 
 Weights go through `checkpoint.match_params`, never `Model.load`: with
@@ -88,7 +91,8 @@ def plan(prefix, *, lr=None, epochs=None, output=None, skip_mismatch=False, over
     source = ckpt.load_checkpoint(prefix, with_optimizer=False, allow_plain=True)
     saved = (from_dict(source.sidecar.config) if source.sidecar
              else plain_checkpoint_config(source, overrides))
-    run_name = f"{saved.output.run_name or saved.model.name}-finetune"
+    state = source.sidecar.state if source.sidecar else None
+    run_name = f"{state.run_name if state and state.run_name else saved.model.name}-finetune"
     defaults = [f"optimizer.learning_rate={saved.optimizer.learning_rate * LR_FACTOR!r}",
                 f"train.epochs={DEFAULT_EPOCHS}",
                 f"output.checkpoint={json.dumps(source.prefix + '_finetune')}",
@@ -112,6 +116,10 @@ def plan(prefix, *, lr=None, epochs=None, output=None, skip_mismatch=False, over
     network = create_model(config.model.name, **config.model.args)
     matched, skipped = ckpt.match_params(network, source.params, skip_mismatch=skip_mismatch)
     network.set_state_dict({**network.state_dict(), **matched})  # skipped keep their init
-    start = planning.StartFrom(network, ckpt.Source(source.prefix, source.epoch or 0))
+    # a plain paddle checkpoint says nothing of its epochs: the fine-tune starts at 0
+    numbered_from = ((state.epoch_offset + state.epochs_done,
+                      state.step_offset + state.steps_done) if state else (0, 0))
+    start = planning.StartFrom(network, ckpt.Source(source.prefix, source.epoch or 0),
+                               numbered_from)
     return FineTuneJob(planning.plan(config=config, start_from=start),
                        saved.optimizer.learning_rate, skipped)

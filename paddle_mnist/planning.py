@@ -11,10 +11,10 @@ writes nothing.
 import json
 import os
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Tuple
 
 from . import checkpoint as ckpt
-from .config import Config, from_dict, load_config
+from .config import Config, from_dict, load_config, without_dashboard
 from .errors import CheckpointError, ConfigError
 
 SCHEDULES_OVER_EPOCHS = ("cosine", "onecycle")  # laid out for train.epochs when the run starts
@@ -26,6 +26,7 @@ class StartFrom:
 
     network: object            # a paddle.nn.Layer holding the weights
     source: ckpt.Source
+    numbered_from: Tuple[int, int] = (0, 0)  # (epochs, steps) VisualDL continues from
 
 
 @dataclass
@@ -90,7 +91,9 @@ def _same_config_checkpoint(config):
         checkpoint = ckpt.load_checkpoint(prefix)
     except CheckpointError:
         return None  # torn or foreign: train afresh
-    same = checkpoint.sidecar.config == json.loads(json.dumps(config.to_dict()))
+    # what a run shows in VisualDL does not change what it trained
+    same = without_dashboard(checkpoint.sidecar.config) == without_dashboard(
+        json.loads(json.dumps(config.to_dict())))
     return checkpoint if same else None
 
 

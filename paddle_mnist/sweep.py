@@ -4,8 +4,10 @@ A sweep file is a training config plus a `sweep:` section holding either
 `grid: {dotted.key: [values]}` (every combination is a point) or
 `points: [{name, set: {dotted.key: value}, reference}]` (an ablation's rows).
 Every point trains in this process through `engine.train`, with its own
-checkpoint and VisualDL run under the sweep folder. A point whose loss turns
-NaN is recorded as diverged and the sweep goes on.
+checkpoint and VisualDL run under the sweep folder; each run records the
+keys the sweep varies as hyper parameters (`visualdl.hparam_keys`), so
+VisualDL's HyperParameters tab shows one row per point. A point whose loss
+turns NaN is recorded as diverged and the sweep goes on.
 
 Finished points are appended to `<folder>/results.jsonl` as they end, so a
 sweep that is stopped and started again skips them; a point interrupted
@@ -94,13 +96,6 @@ def listed_points(entries):
     return points
 
 
-def _lookup(data, dotted):
-    """The validated value (e.g. 1e6 as a float, not YAML's string) at a dotted key."""
-    for part in dotted.split("."):
-        data = data[part]
-    return data
-
-
 def plan(config_path, overrides=(), grid_texts=(), folder=None):
     """Read a sweep (or plain training) config and resolve every point's Config.
 
@@ -132,13 +127,15 @@ def plan(config_path, overrides=(), grid_texts=(), folder=None):
                               "(--grid) instead")
     name = os.path.splitext(os.path.basename(config_path))[0]
     folder = folder or spec.get("folder") or os.path.join("runs", name)
+    shown = f"visualdl.hparam_keys={json.dumps(sorted(varied))}"
     for point in points:
         own = [f"{key}={json.dumps(value)}" for key, value in point.settings.items()]
         where = [f"output.{key}={json.dumps(value)}" for key, value in (
             ("checkpoint", os.path.join(folder, "points", point.name, "mnist")),
             ("log_dir", os.path.join(folder, "logs")), ("run_name", point.name))]
-        point.config = cfg.from_dict(copy.deepcopy(data), list(overrides) + own + where)
-        point.settings = {key: _lookup(point.config.to_dict(), key) for key in point.settings}
+        point.config = cfg.from_dict(copy.deepcopy(data), list(overrides) + own + where + [shown])
+        # the validated value (e.g. 1e6 as a float, not YAML's string)
+        point.settings = {key: cfg.lookup(point.config.to_dict(), key) for key in point.settings}
     return Sweep(folder, points, keys, config_path)
 
 
@@ -181,7 +178,9 @@ def _check_recorded(sweep, done):
     for point in sweep.points:
         if point.name in done:
             now = json.loads(json.dumps(point.config.to_dict()))
-            change = _first_difference(done[point.name]["config"], now)
+            # what a point shows in VisualDL does not change what it trained
+            change = _first_difference(cfg.without_dashboard(done[point.name]["config"]),
+                                       cfg.without_dashboard(now))
             if change:
                 raise ConfigError(
                     f"{os.path.join(sweep.folder, RESULTS)} holds point {point.name} trained "

@@ -206,15 +206,16 @@ def test_no_code_unpickles_user_files_except_the_restricted_loader():
 
 
 @pytest.mark.parametrize("sidecar, problem", [
-    ("[]", "is not a paddle-mnist checkpoint sidecar (format 'list', expected one of [1, 2])"),
-    ('{"format": 3}', "is not a paddle-mnist checkpoint sidecar (format '3', expected one of "
-                      "[1, 2])"),
+    ("[]", "is not a paddle-mnist checkpoint sidecar (format 'list', expected one of "
+           "[1, 2, 3])"),
+    ('{"format": 4}', "is not a paddle-mnist checkpoint sidecar (format '4', expected one of "
+                      "[1, 2, 3])"),
     ("{}", ": field 'config' must be an object, got list; the sidecar was edited or damaged"),
     ("null", ": field 'state' must be an object, got NoneType; the sidecar was edited or damaged"),
 ], ids=["list", "format", "config", "state"])
 def test_foreign_sidecar_is_refused_in_one_line(ckpt, sidecar, problem):
     original = json.loads(ckpt.with_name("mnist.meta.json").read_text())
-    variants = {"[]": [], '{"format": 3}': dict(original, format=3),
+    variants = {"[]": [], '{"format": 4}': dict(original, format=4),
                 "{}": dict(original, config=[1, 2]), "null": dict(original, state=None)}
     ckpt.with_name("mnist.meta.json").write_text(json.dumps(variants[sidecar]))
     with pytest.raises(CheckpointError) as err:

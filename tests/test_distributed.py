@@ -137,6 +137,8 @@ def test_other_ranks_stay_quiet(launched):
 
 
 def test_resume_under_the_launcher(launched, tmp_path, mnist_root):
+    from visualdl import LogReader
+
     folder, _, first = launched
     shutil.copytree(folder / "out", tmp_path / "out")
     proc, logs = launch("train.py", "--resume", "out/mnist", "-o", "train.epochs=2",
@@ -148,7 +150,11 @@ def test_resume_under_the_launcher(launched, tmp_path, mnist_root):
     assert meta["state"]["steps_done"] == 150
     assert meta["data_parallel"]["samples_per_rank"] == [3200, 3200]
     run = tmp_path / "out" / first["state"]["log_dir"]  # relative to the sidecar
-    assert glob.glob(str(run / "resumed-at-epoch-1" / "vdlrecords.*"))
+    # the resumed leg continues the run's one record file
+    [records] = glob.glob(str(run / "**" / "vdlrecords.*"), recursive=True)
+    assert os.path.basename(records) == meta["state"]["log_file"] == first["state"]["log_file"]
+    steps = [r.id for r in LogReader(file_path=records).get_data("scalar", "train/loss")]
+    assert steps == list(range(10, 151, 10))
     assert "after 2 epochs" in logs[0]
 
 

@@ -62,12 +62,19 @@ def test_visualdl_run_of_its_own_logs_the_lower_rate(source, default_run):
     from visualdl import LogReader
 
     meta = _meta(source, "mnist_finetune")
-    # relative to the sidecar in output/
-    assert re.fullmatch(r"\.\./logs/lenet-finetune-\d{8}-\d{6}", meta["state"]["log_dir"])
+    origin = _meta(source, "mnist")["state"]["run_name"]
+    # named after its source's run, relative to the sidecar in output/
+    assert re.fullmatch(rf"\.\./logs/{origin}-finetune-\d{{8}}-\d{{6}}", meta["state"]["log_dir"])
     records = glob.glob(str(source / "output" / meta["state"]["log_dir"] / "vdlrecords.*.log"))
     assert len(records) == 1
-    rates = [r.value for r in LogReader(file_path=records[0]).get_data("scalar", "train/lr")]
-    assert len(rates) == 600 and rates == pytest.approx([1e-4] * 600)
+    reader = LogReader(file_path=records[0])
+    rates = reader.get_data("scalar", "train/lr")
+    # numbered on from the source's 300 steps and 1 epoch, so its curves continue the source's
+    assert [r.id for r in rates] == list(range(310, 901, 10))
+    assert [r.value for r in rates] == pytest.approx([1e-4] * 60)
+    assert [r.id for r in reader.get_data("scalar", "eval/acc")] == [2, 3]
+    assert [r["epoch"] for r in meta["state"]["history"]] == [1, 2]  # its own count, for resuming
+    assert (meta["state"]["epoch_offset"], meta["state"]["step_offset"]) == (1, 300)
 
 
 def test_source_checkpoint_is_byte_identical_afterwards(source, default_run):

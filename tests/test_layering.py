@@ -8,7 +8,8 @@ import sys
 from conftest import REPO, run_tool
 
 TRAINING_ONLY = ("paddle_mnist.engine", "paddle_mnist.callbacks", "paddle_mnist.optim",
-                 "paddle_mnist.runlock", "paddle_mnist.sweep", "visualdl")
+                 "paddle_mnist.runlock", "paddle_mnist.sweep", "paddle_mnist.dashboard",
+                 "visualdl")
 
 USE_A_MODEL = """
 import sys

@@ -92,7 +92,7 @@ def test_new_sidecars_cover_their_config_and_log_relative_to_themselves(tmp_path
              "-o", "output.checkpoint=out/mnist", cwd=tmp_path, data_root=mnist_root)
     sidecar = tmp_path / "out" / "mnist.meta.json"
     data = json.loads(sidecar.read_text())
-    assert data["format"] == 2 and len(data["config_sha256"]) == 64
+    assert data["format"] == 3 and len(data["config_sha256"]) == 64
     assert data["state"]["log_dir"] == f"../logs/{data['state']['run_name']}"
     assert checkpoint.read_sidecar(str(tmp_path / "out" / "mnist")).state.log_dir == str(
         tmp_path / "logs" / data["state"]["run_name"])

@@ -66,9 +66,11 @@ def test_visualdl_records_are_readable_by_visualdls_reader(trained):
         reader.get_tags()["scalar"])
     eval_acc = [r.value for r in reader.get_data("scalar", "eval/acc")]
     assert eval_acc == pytest.approx([r["eval_acc"] for r in meta["state"]["history"]], abs=1e-6)
-    assert len(reader.get_data("scalar", "train/loss")) == 300
+    # a point every visualdl.scalars_every (10) global steps, over both epochs
+    assert [r.id for r in reader.get_data("scalar", "train/loss")] == list(range(10, 301, 10))
     rates = [r.value for r in reader.get_data("scalar", "train/lr")]
-    assert rates[0] == pytest.approx(1e-3, rel=1e-3) and rates[-1] < rates[0] / 2  # cosine
+    # the rate step 10 trained at, 9 cosine steps into 300; then decaying
+    assert rates[0] == pytest.approx(1e-3, rel=3e-3) and rates[-1] < rates[0] / 2
 
 
 def _free_port():

@@ -7,8 +7,10 @@ which checks its type, so a hand-edited or foreign file is one
 `CheckpointError` naming the field instead of a KeyError deep in training.
 
 Format 2 adds `config_sha256`, so that an edited config (another
-normalisation, say) is caught like an edited weight file; format 1 sidecars
-(written before it) still load.
+normalisation, say) is caught like an edited weight file. Format 3 adds the
+run's VisualDL record file and the offsets its numbering starts from
+(`RunState.log_file`, `epoch_offset`, `step_offset`). Format 1 and 2 sidecars
+still load, with those fields at their defaults.
 """
 
 import dataclasses
@@ -18,8 +20,8 @@ from typing import Dict, List, Optional
 from ..errors import CheckpointError
 from ..typed_json import Problem, build, check_depth
 
-FORMAT_VERSION = 2
-READABLE_FORMATS = (1, 2)
+FORMAT_VERSION = 3
+READABLE_FORMATS = (1, 2, 3)
 
 
 @dataclass
@@ -49,6 +51,14 @@ class RunState:
     stopped_early: bool = False
     run_name: str = ""
     log_dir: str = ""
+    # the VisualDL record file in log_dir that every leg of the run appends to
+    # ("" before format 3: a resumed old run starts a new file there)
+    log_file: str = ""
+    # VisualDL numbers this run's epochs and steps from here: a fine-tune continues
+    # its source's curves (source epochs_done + its own epoch_offset), while
+    # epochs_done / steps_done above still count this run's own, for resuming it
+    epoch_offset: int = 0
+    step_offset: int = 0
     history: List[EpochRecord] = field(default_factory=list)
 
 

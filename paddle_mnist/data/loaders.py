@@ -58,26 +58,39 @@ class BatchLoader:
         steps = len(self.sampler)
         return min(steps, self.max_steps) if self.max_steps else steps
 
-    def __iter__(self):
+    def _stream(self):
         stream = self.seed * 100_003 + self.epoch  # one shuffle per (seed, epoch)
         self.sampler.set_epoch(stream)
-        input_size, mean, std = self.dataset.input_args
+        return stream
+
+    def _batch(self, indices, stream, step):
+        indices = np.asarray(indices)
+        _, mean, std = self.dataset.input_args
+        pixels, labels = self._mixed(self.dataset.images[indices],
+                                     self.dataset.labels[indices], stream, step)
+        images = paddle.to_tensor(to_input(pixels, *self.dataset.input_args))
+        if self.augment is not None and self.augment.enabled:
+            # seeded per batch, so skipped batches need not be drawn
+            rng = np.random.RandomState([stream % 2**32, step])
+            images = augment_batch(images, rng, self.augment, background=-mean / std)
+        return images, paddle.to_tensor(labels[:, None])
+
+    def first_batch(self):
+        """(images, labels) the current epoch starts with, exactly as training gets
+        them (augmented), without using up or counting anything."""
+        stream = self._stream()
+        return self._batch(next(iter(self.sampler)), stream, 0)
+
+    def __iter__(self):
+        stream = self._stream()
         skip, self.skip = self.skip, 0
         for step, indices in enumerate(self.sampler):
             if step == len(self):
                 break
             if step < skip:
                 continue
-            indices = np.asarray(indices)
-            pixels, labels = self._mixed(self.dataset.images[indices],
-                                         self.dataset.labels[indices], stream, step)
-            images = paddle.to_tensor(to_input(pixels, *self.dataset.input_args))
-            if self.augment is not None and self.augment.enabled:
-                # seeded per batch, so skipped batches need not be drawn
-                rng = np.random.RandomState([stream % 2**32, step])
-                images = augment_batch(images, rng, self.augment, background=-mean / std)
             self.samples_seen += len(indices)
-            yield images, paddle.to_tensor(labels[:, None])
+            yield self._batch(indices, stream, step)
         self.epoch += 1
 
     def _mixed(self, pixels, labels, stream, step):

@@ -1,12 +1,12 @@
 """Per-epoch training curves from a checkpoint sidecar or from VisualDL logs.
 
 A sidecar's history already holds one record per epoch. VisualDL logs hold
-train scalars per step (id = global step, from 1) and eval scalars per epoch
-(id = epochs done before it, from 0); steps are assigned to the epoch whose
+train scalars by global step and eval scalars by epoch (from 1, or on from
+the source's epochs for a fine-tune); steps are assigned to the epoch whose
 evaluation followed them by timestamp, so a run resumed with a different
-steps-per-epoch is still split correctly. A resumed leg logs into a
-`resumed-at-...` sub-folder of its run (`callbacks.RunLogger`); its records
-are merged into the run's, by step.
+steps-per-epoch is still split correctly. Every leg of a run appends to the
+run's one record file (`paddle_mnist.dashboard.records`); like VisualDL, the
+newest record file of a folder is the run's.
 """
 
 import glob
@@ -17,7 +17,6 @@ from ..checkpoint import META, normalize_prefix, read_sidecar
 from ..errors import ConfigError
 
 METRICS = ("train_loss", "train_acc", "eval_loss", "eval_acc")
-RESUMED_LEG = "resumed-at-"  # folder prefix callbacks.RunLogger gives a resumed leg
 
 
 @dataclass
@@ -41,27 +40,26 @@ def from_sidecar(prefix):
     return run
 
 
-def _read_scalars(files):
-    """{tag: {id: (timestamp, value)}} over a run's record files, later files winning."""
+def _read_scalars(path):
+    """{tag: {id: (timestamp, value)}} of a record file."""
     from visualdl import LogReader
 
     scalars = {}
-    for path in sorted(files, key=os.path.getmtime):
-        reader = LogReader(file_path=path)
-        for tag in reader.get_tags().get("scalar", []):
-            for record in reader.get_data("scalar", tag):
-                scalars.setdefault(tag, {})[record.id] = (record.timestamp, record.value)
+    reader = LogReader(file_path=path)
+    for tag in reader.get_tags().get("scalar", []):
+        for record in reader.get_data("scalar", tag):
+            scalars.setdefault(tag, {})[record.id] = (record.timestamp, record.value)
     return scalars
 
 
-def from_visualdl(files, name):
-    """Per-epoch curves from one run's VisualDL record files: train loss is the
-    epoch mean, train accuracy the epoch's running accuracy at its last step."""
-    scalars = _read_scalars(files)
+def from_visualdl(path, name):
+    """Per-epoch curves from a run's VisualDL record file: train loss is the mean
+    of the epoch's points, train accuracy the epoch's running accuracy at its last."""
+    scalars = _read_scalars(path)
     run = Run(name)
-    evals = sorted((stamp, step + 1) for step, (stamp, _) in scalars.get("eval/acc", {}).items())
+    evals = sorted((stamp, epoch) for epoch, (stamp, _) in scalars.get("eval/acc", {}).items())
     for tag in ("eval/loss", "eval/acc"):
-        run.points[tag.replace("/", "_")] = [(step + 1, value) for step, (_, value)
+        run.points[tag.replace("/", "_")] = [(epoch, value) for epoch, (_, value)
                                              in scalars.get(tag, {}).items()]
     for tag, metric in (("train/loss", "train_loss"), ("train/acc", "train_acc")):
         by_epoch = {}
@@ -75,16 +73,13 @@ def from_visualdl(files, name):
 
 
 def _record_files(folder):
-    """{run folder: its record files}; a resumed leg's files count for its run."""
-    legs = {}
+    """{run folder: its record file}: the name that sorts last, as VisualDL picks."""
+    runs = {}
     for root, _, files in sorted(os.walk(folder)):
-        records = [os.path.join(root, f) for f in files if "vdlrecords" in f]
-        run_dir = root
-        while run_dir != folder and os.path.basename(run_dir).startswith(RESUMED_LEG):
-            run_dir = os.path.dirname(run_dir)
+        records = sorted(f for f in files if "vdlrecords" in f)
         if records:
-            legs.setdefault(run_dir, []).extend(records)
-    return legs
+            runs[root] = os.path.join(root, records[-1])
+    return runs
 
 
 def expand_prefixes(patterns):
@@ -108,11 +103,11 @@ def load_runs(sources):
         if not os.path.isdir(source):
             raise ConfigError(f"{source} is neither a checkpoint prefix (no {META} sidecar) "
                               "nor a VisualDL log folder; pass e.g. output/mnist or logs/")
-        legs = _record_files(source)
-        if not legs:
+        found = _record_files(source)
+        if not found:
             raise ConfigError(f"no VisualDL records (vdlrecords.*.log) under {source}; "
                               "train with tools/train.py first, or pass a checkpoint prefix")
-        for run_dir, files in legs.items():
+        for run_dir, path in found.items():
             name = os.path.relpath(run_dir, source)
-            runs.append(from_visualdl(files, os.path.basename(run_dir) if name == "." else name))
+            runs.append(from_visualdl(path, os.path.basename(run_dir) if name == "." else name))
     return runs

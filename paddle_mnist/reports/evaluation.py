@@ -60,6 +60,18 @@ def make_report_folder(out_dir):
                           "choose another --report folder") from None
 
 
+def mistakes_png(images, labels, probs, path, title=None):
+    """The most confident mistakes (uint8 `images`, their `labels` and predicted
+    `probs`), captioned "true as predicted" with the probability given."""
+    predictions = probs.argmax(axis=1)
+    ranked = metrics.mistakes_by_confidence(labels, probs)
+    wrong = ranked[:GRID_IMAGES]
+    title = title or f"Most confident mistakes ({len(ranked)} in all): true as predicted"
+    return figures.image_grid_png(
+        images[wrong], [f"{labels[i]} as {predictions[i]}\n{probs[i, predictions[i]]:.0%}"
+                        for i in wrong], path, title=title)
+
+
 def build_report(prefix, out_dir, overrides=(), split="test"):
     """Write report.json and the three PNGs into `out_dir`; returns the report dict."""
     import paddle
@@ -99,11 +111,7 @@ def build_report(prefix, out_dir, overrides=(), split="test"):
         json.dump(report, f, indent=1)
     title = f"{config.model.name}, {split} set: {report['accuracy']:.2%} of {len(labels)}"
     figures.confusion_matrix_png(matrix, os.path.join(out_dir, "confusion_matrix.png"), title)
-    wrong = metrics.mistakes_by_confidence(labels, probs)[:GRID_IMAGES]
-    figures.image_grid_png(
-        images[wrong], [f"{labels[i]} as {predictions[i]}\n{probs[i, predictions[i]]:.0%}"
-                        for i in wrong], os.path.join(out_dir, "mistakes.png"),
-        title=f"Most confident mistakes ({report['mistakes']} in all): true as predicted")
+    mistakes_png(images, labels, probs, os.path.join(out_dir, "mistakes.png"))
     shown = np.arange(min(GRID_IMAGES, len(labels)))
     figures.image_grid_png(
         images[shown], [f"{predictions[i]} ({probs[i, predictions[i]]:.0%})" for i in shown],

@@ -19,9 +19,12 @@ RIGHT, WRONG = "#1a7f37", "#cf222e"
 
 
 def _save(figure, path):
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    """Write the PNG to `path`, a file name or a binary file (the VisualDL dashboard
+    logs the same figures from memory)."""
+    if isinstance(path, (str, os.PathLike)):
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     FigureCanvasAgg(figure)
-    figure.savefig(path, dpi=DPI)
+    figure.savefig(path, dpi=DPI, format="png")
     return path
 
 

@@ -19,8 +19,11 @@ def train_summary(result):
     if state.best_epoch:
         lines.append(f"best epoch {state.best_epoch} (eval accuracy {state.best_acc:.2%}): "
                      f"{result.best_checkpoint}")
-    lines.append(f"VisualDL run: {result.log_dir}  (view: visualdl --logdir "
-                 f"{os.path.dirname(result.log_dir) or '.'})")
+    if state.log_file:
+        lines.append(f"VisualDL run: {result.log_dir}  (view: visualdl --logdir "
+                     f"{os.path.dirname(result.log_dir) or '.'})")
+    else:
+        lines.append("VisualDL: off (visualdl.enabled=false)")
     return "\n".join(lines)
 
 

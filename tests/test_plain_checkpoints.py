@@ -7,6 +7,7 @@ and predicts it. And a checkpoint the toolkit wrote loads into a plain
 """
 
 import json
+import re
 import subprocess
 import sys
 
@@ -94,6 +95,10 @@ def test_a_tutorial_checkpoint_is_fine_tuned_into_a_toolkit_checkpoint(tutorial,
     sidecar = json.loads((tutorial / "finetuning" / "mnist_finetune.meta.json").read_text())
     assert sidecar["source"] == {"prefix": "finetuning/mnist", "epoch": 0}
     assert sidecar["model"] == "lenet" and sidecar["test"]["acc"] > 0.9
+    # nothing says how far plain paddle code trained: its VisualDL run starts at 0
+    state = sidecar["state"]
+    assert (state["epoch_offset"], state["step_offset"]) == (0, 0)
+    assert re.fullmatch(r"lenet-finetune-\d{8}-\d{6}", state["run_name"])
 
 
 def test_weights_that_fit_no_registered_network_need_a_name(tmp_path, mnist_root):

@@ -238,7 +238,8 @@ class Dashboard(Callback):
         if found is None:
             return  # no Linear layer: no penultimate features to show
         features, predicted = found
-        digits = [str(int(label)) for label in test.labels[:count]]
+        # words, not numbers: VisualDL colours numbers on a scale, words one colour each
+        named = [[f"digit {int(d)}" for d in digits] for digits in (test.labels[:count],
+                                                                     predicted)]
         self.writer.add_embeddings("test/penultimate", mat=np.asarray(features),
-                                   metadata=[digits, [str(int(p)) for p in predicted]],
-                                   metadata_header=["digit", "predicted"])
+                                   metadata=named, metadata_header=["label", "predicted"])

@@ -19,9 +19,8 @@ SAMPLE_IMAGES = 40  # training samples shown at the start
 # key settings every run records for VisualDL's HyperParameters tab: name -> config key
 HPARAMS = {"model": "model.name", "optimizer": "optimizer.name",
            "learning_rate": "optimizer.learning_rate", "momentum": "optimizer.momentum",
-           "weight_decay": "optimizer.weight_decay", "batch_size": "train.batch_size",
-           "epochs": "train.epochs", "schedule": "optimizer.lr_schedule.name",
-           "augmentation": "data.augment.enabled"}
+           "batch_size": "train.batch_size", "epochs": "train.epochs",
+           "schedule": "optimizer.lr_schedule.name", "augmentation": "data.augment.enabled"}
 FINAL_METRICS = ["test/acc", "test/loss", "best/eval_acc", "epoch/train_seconds"]
 
 

@@ -8,8 +8,10 @@ VisualDL 2.5.3 (its latest release) predates numpy 2 and paddle 3:
   (true/false positives at evenly spaced thresholds, as VisualDL's
   `compute_curve` defines them) in plain numpy and hands them to VisualDL's
   own record builders `pr_curve_raw` / `roc_curve_raw`, so the records are
-  the ones VisualDL would write. (VisualDL's ROC also divides the true
-  positives by the negatives, `tp / (tn + fp)`; here tpr is tp / (tp + fn).)
+  the ones VisualDL would write, with two corrections: VisualDL's ROC divides
+  the true positives by the negatives, `tp / (tn + fp)` (here tpr is
+  tp / (tp + fn)), and gives a threshold nothing passes precision 0, which
+  draws a false line from the origin (here it is 1, as usual at recall 0).
 - `add_graph` traces the network with `paddle.jit.save` and reads back
   `temp.pdmodel`, the ProgramDesc file of paddle 2. Paddle 3 saves its new
   PIR program as `temp.json` instead, so the read fails. Paddle still has the
@@ -47,8 +49,10 @@ def curve_counts(labels, scores, thresholds=CURVE_THRESHOLDS):
     return tp, fp, len(negative) - fp, len(positive) - tp
 
 
-def _ratio(numerator, denominator):
-    return (numerator / np.maximum(denominator, 1e-7)).astype(float).tolist()
+def _ratio(numerator, denominator, empty=0.0):
+    """numerator / denominator, `empty` where the denominator is 0."""
+    ratio = numerator / np.maximum(denominator, 1)
+    return np.where(denominator > 0, ratio, empty).astype(float).tolist()
 
 
 class Writer(LogWriter):
@@ -67,7 +71,8 @@ class Writer(LogWriter):
                      walltime=None):
         """Precision and recall of `predictions` (scores in [0, 1]) against binary `labels`."""
         self._add_curve(pr_curve_raw, tag, labels, predictions, step, num_thresholds, walltime,
-                        lambda tp, fp, tn, fn: (_ratio(tp, tp + fp), _ratio(tp, tp + fn)))
+                        lambda tp, fp, tn, fn: (_ratio(tp, tp + fp, empty=1.0),
+                                                _ratio(tp, tp + fn)))
 
     def add_roc_curve(self, tag, labels, predictions, step, num_thresholds=CURVE_THRESHOLDS,
                       walltime=None):

@@ -106,3 +106,24 @@ def test_missing_torch_says_how_to_install_it(monkeypatch):
                         lambda name, *a: None if name == "torch" else real_find_spec(name, *a))
     with pytest.raises(UserError, match=r"pip install -r requirements-bench\.txt"):
         torch_reference.check(load_config(LENET))
+
+
+def test_dashboard_times_whole_runs_off_and_on_interleaved(tmp_path, mnist_root):
+    proc = run_tool("benchmark.py", "dashboard", "-c", "fast", "-o", "train.epochs=1",
+                    "-o", "train.max_steps_per_epoch=5", "--repeats", "2", "--json",
+                    cwd=tmp_path, data_root=mnist_root)
+    report = json.loads(proc.stdout)
+    assert [run["dashboard"] for run in report["runs"]] == [False, True, True, False]
+    for run in report["runs"]:
+        assert 0 < run["epochs_s"] < run["wall_s"] and len(run["load_before"]) == 3
+    for name in ("off", "on"):
+        walls = sorted(r["wall_s"] for r in report["runs"] if r["dashboard"] == (name == "on"))
+        assert report[name]["wall_s"] == pytest.approx(sum(walls) / 2, abs=0.01)  # median of 2
+    assert report["overhead"]["wall_s"] == pytest.approx(
+        report["on"]["wall_s"] / report["off"]["wall_s"] - 1, abs=1e-3)
+    assert not list(tmp_path.iterdir()), "the runs train in a temporary folder"
+    from paddle_mnist.reports.summary import dashboard_benchmark_table
+
+    table = dashboard_benchmark_table(report).splitlines()
+    assert table[2] == "dashboard   wall s   epochs s   load before" and len(table) == 8
+    assert table[-1].startswith("median of 2: off ")

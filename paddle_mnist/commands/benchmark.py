@@ -4,6 +4,7 @@
     python tools/benchmark.py infer --model inference/mnist
     python tools/benchmark.py serve --model inference/mnist   # the server, canvas drawings
     python tools/benchmark.py preprocess --model inference/mnist   # 640x480 photos -> 28x28
+    python tools/benchmark.py dashboard -c configs/lenet.yml --repeats 3   # VisualDL's cost
     python -m paddle.distributed.launch --nproc_per_node 2 tools/benchmark.py train \\
         -c configs/lenet.yml --batch-sizes 128     # data parallel: global batch 256
 """
@@ -26,7 +27,7 @@ def batch_sizes(text):
 
 def add_arguments(parser):
     commands = parser.add_subparsers(dest="benchmark", required=True,
-                                     metavar="{train,infer,serve,preprocess}")
+                                     metavar="{train,infer,serve,preprocess,dashboard}")
     train = commands.add_parser("train", help="training images/s through tools/train.py's path")
     cli.add_config_args(train, config_required=True)
     train.add_argument("--batch-sizes", type=batch_sizes, default=None, metavar="B1,B2",
@@ -92,6 +93,13 @@ def add_arguments(parser):
                       help="also profile to_mnist with cProfile and show where time goes")
     prep.add_argument("--json", action="store_true", help="print one JSON document")
     prep.set_defaults(measure=measure_preprocessing)
+    board = commands.add_parser("dashboard", help="wall time of a whole training run with the "
+                                "VisualDL dashboard off and on, interleaved")
+    cli.add_config_args(board, config_required=True)
+    board.add_argument("--repeats", type=int, default=3,
+                       help="runs with the dashboard off and on, each (default 3)")
+    board.add_argument("--json", action="store_true", help="print one JSON document")
+    board.set_defaults(measure=measure_dashboard)
 
 
 def measure_training(args):
@@ -160,6 +168,19 @@ def measure_preprocessing(args):
         report["profile"] = bench.profile_preprocess(photos[:args.timed])
     report["machine"] = dict(before, load_average_after=machine.load_average())
     return report, summary.preprocess_benchmark_table
+
+
+def measure_dashboard(args):
+    from ..bench import dashboard
+    from ..config import load_config
+    from ..errors import ConfigError
+    from ..reports import summary
+
+    if args.repeats < 1:
+        raise ConfigError("--repeats must be at least 1")
+    load_config(args.config, args.overrides)  # a bad config fails here, not in a child
+    report = dashboard.measure(args.config, args.overrides, args.repeats)
+    return report, summary.dashboard_benchmark_table
 
 
 def main(args):

@@ -240,3 +240,21 @@ def versions_table(versions):
                      f"{v.version[:12]:<12}  {_percent(v.mnist_accuracy):>7}  "
                      f"{_percent(held):>8}  {v.source_checkpoint or '-'}")
     return "\n".join(lines)
+
+
+def dashboard_benchmark_table(report):
+    """`benchmark dashboard`: every run in the order it ran, then the medians."""
+    info = report["machine"]
+    lines = [f"{info['cpu_model']}, {info['logical_cpus']} logical CPUs, paddle "
+             f"{info['paddle_version']}; load average {info['load_average']} before, "
+             f"{info['load_average_after']} after",
+             f"{report['config']} {' '.join('-o ' + o for o in report['overrides'])}".rstrip(),
+             "dashboard   wall s   epochs s   load before"]
+    for run in report["runs"]:
+        lines.append(f"{'on' if run['dashboard'] else 'off':>9}  {run['wall_s']:7.1f}  "
+                     f"{run['epochs_s']:9.1f}   {run['load_before']}")
+    off, on, extra = report["off"], report["on"], report["overhead"]
+    lines.append(f"median of {report['repeats']}: off {off['wall_s']:.1f} s, on "
+                 f"{on['wall_s']:.1f} s wall ({extra['wall_s']:+.1%}); epochs {off['epochs_s']:.1f}"
+                 f" -> {on['epochs_s']:.1f} s ({extra['epochs_s']:+.1%})")
+    return "\n".join(lines)

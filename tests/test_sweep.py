@@ -124,6 +124,19 @@ def test_a_recorded_sweep_refuses_a_changed_config(swept, mnist_root):
     assert "trained with another config (train.seed: 42 then, 7 now)" in proc.stderr
 
 
+def test_what_a_sweep_shows_in_visualdl_does_not_make_its_points_stale(swept, mnist_root):
+    proc = run_tool("sweep.py", "-c", SWEEP_FILE, *GRID, *TINY, "-o", "visualdl.images=false",
+                    "--out", "sweep", cwd=swept[0], data_root=mnist_root)
+    assert proc.stdout.count("already done") == 4 and ": training ->" not in proc.stdout
+
+
+def test_each_point_records_the_swept_keys_as_hyper_parameters(tmp_path):
+    plan = sweep.plan(str(SWEEP_FILE), [], ["optimizer.momentum=0.1,0.9", "train.seed=1,2"],
+                      folder=str(tmp_path / "s"))
+    assert {tuple(p.config.visualdl.hparam_keys) for p in plan.points} == {
+        ("optimizer.momentum", "train.seed")}
+
+
 def test_ablation_rows_table_and_chart(tmp_path, mnist_root):
     proc = run_tool("ablate.py", "-c", REPO / "configs" / "ablation.yml", "-o", "train.epochs=1",
                     "-o", "train.max_steps_per_epoch=10", "-o", "data.val_split=1000",

@@ -5,11 +5,12 @@ built fresh from the config at one tenth of the checkpoint's learning rate
 (paddle's `Model.load` would restore the old optimizer state, and with it the
 old rate), everything is written to a new prefix with its own VisualDL run,
 so the source checkpoint is never touched, and the new sidecar records the
-source (`source: {prefix, epoch}`). The VisualDL run is named after the source's
-and numbers its epochs and steps on from the source's (a fine-tune of a
-5-epoch run logs epochs 6 and 7), so its curves continue the source's; its
-own checkpoint still counts its own epochs, for resuming it. A checkpoint saved by plain PaddlePaddle
-code (no sidecar) can be fine-tuned too; see `network.load_network`.
+source (`source: {prefix, epoch}`). The VisualDL run is named after the
+source's and numbers its epochs and steps on from the source's (a fine-tune
+of a 5-epoch run logs epochs 6 and 7), so its curves continue the source's;
+its own checkpoint still counts its own epochs, for resuming it. A checkpoint
+saved by plain PaddlePaddle code (no sidecar) can be fine-tuned too; see
+`network.load_network`.
 
 Weights go through `checkpoint.match_params`, never `Model.load`: with
 `skip_mismatch=True` paddle's loader crashes when the first parameter is the

@@ -84,13 +84,13 @@ class RegistryModels:
             return
         if wanted is not None and wanted != self.live.version_id:
             try:
-                self.live = self.load(wanted)
+                self.live = self.open_version(wanted)
                 log.warning("now serving model version %s (%s)", wanted, self.live.version[:12])
             except (StoreError, ExportError, CheckpointError, OSError) as err:
                 log.error("cannot switch to model version %s (%s); still serving version %s",
                           wanted, err, self.live.version_id)
 
-    def load(self, version_id):
+    def open_version(self, version_id):
         """A Live for a registered version, from the database's copy of its files."""
         from ..predictors import open_predictor
 
@@ -160,5 +160,5 @@ def follow_registry(store, predictor, prefix, backend, poll_seconds=POLL_SECONDS
     if current.version != version:
         log.warning("serving the registry's current model version %s instead of %s "
                     "(paddle-mnist models list shows them)", current.id, prefix)
-        models.live = models.load(current.id)
+        models.live = models.open_version(current.id)
     return models

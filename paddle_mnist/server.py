@@ -29,6 +29,7 @@ from .preprocess import DECODE_SIDE, load_image, to_mnist
 from .service import i18n
 from .service.answers import image_error_code, json_error
 from .service.auth import COOKIE, Guard
+from .service.decoding import Busy, DecodeSlots
 from .service.recording import Recorder, digit_image
 from .service.records_api import blueprint
 
@@ -61,7 +62,7 @@ def too_large_message(max_body_bytes):
 
 
 def create_app(models, store, *, token=None, keep_originals=False,
-               max_body_bytes=MAX_BODY_BYTES, max_pixels=MAX_PIXELS):
+               max_body_bytes=MAX_BODY_BYTES, max_pixels=MAX_PIXELS, decode_slots=None):
     """A Flask app serving the pages and the JSON API, recording in `store`.
 
     `models.current()` is the `service.models.Live` model that answers a
@@ -71,7 +72,8 @@ def create_app(models, store, *, token=None, keep_originals=False,
     with every record. `RegistryModels` switches it when another version is
     promoted; `FixedModel` never does. `store` is a `paddle_mnist.store.Store`.
     With a `token`, records, labels, statistics and the history page need it
-    (`service.auth`).
+    (`service.auth`). `decode_slots` (a `service.decoding.DecodeSlots`; default:
+    one slot per core) bounds how many uploads are decoded at once.
     """
     app = Flask(__name__, static_folder=None, template_folder=str(WEB_DIR))
     app.config.update(MAX_CONTENT_LENGTH=max_body_bytes, MAX_FORM_PARTS=MAX_FORM_PARTS,
@@ -80,6 +82,8 @@ def create_app(models, store, *, token=None, keep_originals=False,
     classes = [str(name) for name in models.current().spec.class_names]
     recorder = Recorder(store, keep_originals=keep_originals)
     guard = Guard(token)
+    slots = decode_slots or DecodeSlots()
+    app.extensions["paddle_mnist.decode_slots"] = slots
 
     def render_page(name):
         language = i18n.choose(request)
@@ -111,9 +115,11 @@ def create_app(models, store, *, token=None, keep_originals=False,
     def predict():
         data, name = uploaded_image(max_body_bytes)
         started = time.perf_counter()
-        image = load_image(data, name=name, max_pixels=max_pixels, gray_side=DECODE_SIDE)
-        decoded = time.perf_counter()
-        pixels = to_mnist(image)
+        with slots.taken():
+            image = load_image(data, name=name, max_pixels=max_pixels, gray_side=DECODE_SIDE)
+            decoded = time.perf_counter()
+            pixels = to_mnist(image)
+            del image  # the full-size picture is the memory the slot bounds
         prepared = time.perf_counter()
         live = models.current()  # the model of this request, even if another is promoted now
         probabilities = [float(p) for p in live.predictor.probabilities(pixels[None])[0]]
@@ -156,6 +162,12 @@ def create_app(models, store, *, token=None, keep_originals=False,
         response = json_error(503, f"{err}; the request was not kept, try again",
                               "database_unavailable")
         response.headers["Retry-After"] = "5"
+        return response
+
+    @app.errorhandler(Busy)
+    def busy(err):
+        response = json_error(503, str(err), "busy")
+        response.headers["Retry-After"] = "1"
         return response
 
     @app.errorhandler(RequestEntityTooLarge)

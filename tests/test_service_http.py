@@ -147,3 +147,51 @@ def test_every_language_table_has_every_string():
             assert text.strip(), (name, key)
             assert set(re.findall(r"\{\w+\}", text)) == set(re.findall(r"\{\w+\}",
                                                                        english[key])), key
+
+
+def big_photo_png(side=4000):
+    """A 16-megapixel colour PNG of a thick '7': small to send, large to decode."""
+    from PIL import ImageDraw
+
+    image = Image.new("RGB", (side, side), (225, 222, 215))
+    draw = ImageDraw.Draw(image)
+    draw.line([(side // 4, side // 4), (3 * side // 4, side // 4), (side // 2, 3 * side // 4)],
+              fill=(20, 20, 30), width=side // 25)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_concurrent_big_uploads_are_decoded_one_slot_at_a_time(model_prefix, tmp_path):
+    import psutil
+
+    photo = big_photo_png()
+    with running_server(model_prefix, tmp_path, "--db", str(tmp_path / "records.db"),
+                        "--threads", "8", "--decode-slots", "1", "--decode-wait", "0") as url:
+        process = psutil.Process(PROCESSES[url].pid)
+        assert requests.post(url + "api/predict", data=photo, timeout=120).status_code == 200
+        before = process.memory_info().rss
+        peak = [before]
+
+        def send(_):
+            return requests.post(url + "api/predict", data=photo, timeout=120)
+
+        def sample_memory():
+            for _ in range(60):
+                peak.append(process.memory_info().rss)
+                time.sleep(0.05)
+
+        with ThreadPoolExecutor(9) as pool:
+            sampling = pool.submit(sample_memory)
+            answers = list(pool.map(send, range(8)))
+            sampling.result()
+        statuses = sorted(answer.status_code for answer in answers)
+        assert 200 in statuses and 503 in statuses, statuses
+        for answer in answers:
+            if answer.status_code == 503:
+                error = json_error(answer, 503, "busy")
+                assert "already decoding 1 images" in error["error"]
+                assert answer.headers["Retry-After"] == "1"
+        # one 16-megapixel decode at a time: ~240 MB, never 8 of them (~2 GB)
+        assert max(peak) - before < 700 * 2**20, f"grew by {(max(peak) - before) >> 20} MB"
+        assert requests.post(url + "api/predict", data=photo, timeout=120).status_code == 200

@@ -12,6 +12,8 @@ records need a token (--token or PADDLE_MNIST_TOKEN).
 
 import os
 
+from ..service.decoding import DECODE_SLOTS, DECODE_WAIT_SECONDS
+
 
 def add_arguments(parser):
     parser.add_argument("--model", required=True, metavar="PREFIX",
@@ -31,6 +33,14 @@ def add_arguments(parser):
     parser.add_argument("--threads", type=int, default=8,
                         help="worker threads answering requests (default: 8); also the "
                              "size of the database connection pool")
+    parser.add_argument("--decode-slots", type=int, default=DECODE_SLOTS, metavar="N",
+                        help=f"uploads decoded at once (default: {DECODE_SLOTS}, one per core, "
+                             "at least 2); each may take ~240 MB for a 16-megapixel PNG, "
+                             "so this bounds the server's memory")
+    parser.add_argument("--decode-wait", type=float, default=DECODE_WAIT_SECONDS,
+                        metavar="SECONDS",
+                        help="how long a request waits for a free decode slot before it is "
+                             f"answered 503 busy (default: {DECODE_WAIT_SECONDS:g})")
     parser.add_argument("--token", default=os.environ.get("PADDLE_MNIST_TOKEN") or None,
                         help="token that the records, labels, statistics and history need "
                              "(default: $PADDLE_MNIST_TOKEN); required with a --host other "
@@ -48,6 +58,10 @@ def check(parser, args):
         parser.error(f"--port {args.port} is not a TCP port (0-65535)")
     if not 1 <= args.threads <= 256:
         parser.error(f"--threads {args.threads} must be from 1 to 256")
+    if not 1 <= args.decode_slots <= 64:
+        parser.error(f"--decode-slots {args.decode_slots} must be from 1 to 64")
+    if not 0 <= args.decode_wait <= 60:
+        parser.error(f"--decode-wait {args.decode_wait:g} must be from 0 to 60 seconds")
     if not 0.1 <= args.poll <= 3600:
         parser.error(f"--poll {args.poll:g} must be from 0.1 to 3600 seconds")
 
@@ -60,12 +74,15 @@ def main(args):
     from ..server import SECURITY_HEADERS, too_large_message
     from ..service import factory
     from ..service.auth import check_token
+    from ..service.decoding import DecodeSlots
     from ..service.httpserver import Server
 
     token = check_token(args.host, args.token)
     app, models, store = factory.build(args.model, db=args.db, backend=args.backend,
                                        token=token, keep_originals=args.keep_originals,
-                                       pool_size=args.threads, poll_seconds=args.poll)
+                                       pool_size=args.threads, poll_seconds=args.poll,
+                                       decode_slots=DecodeSlots(args.decode_slots,
+                                                                args.decode_wait))
     live = models.current()
     limit = app.config["MAX_CONTENT_LENGTH"]
     server = Server(app, args.host, args.port, threads=args.threads, max_body_bytes=limit,

@@ -17,7 +17,7 @@ DEFAULT_DB = os.path.join("service", "records.db")
 
 
 def build(model, db=DEFAULT_DB, backend="paddle", token=None, keep_originals=False,
-          pool_size=8, poll_seconds=None):
+          pool_size=8, poll_seconds=None, decode_slots=None):
     """(app, models, store) for an exported model and a record database: the app
     serves the registry's current version (`model` is registered as the first)."""
     from ..predictors import open_predictor
@@ -29,7 +29,8 @@ def build(model, db=DEFAULT_DB, backend="paddle", token=None, keep_originals=Fal
     store = open_store(db, pool_size=pool_size)
     models = follow_registry(store, predictor, model, backend,
                              POLL_SECONDS if poll_seconds is None else poll_seconds)
-    app = create_app(models, store, token=token, keep_originals=keep_originals)
+    app = create_app(models, store, token=token, keep_originals=keep_originals,
+                     decode_slots=decode_slots)
     return app, models, store
 
 

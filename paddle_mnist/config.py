@@ -1,7 +1,7 @@
 """The one place every setting and its default lives, and the only way in.
 
-A YAML file and `-o section.key=value` overrides are merged over the defaults
-below, then checked: an unknown key (with a close-match suggestion), a wrong
+A YAML file and `-o section.key=value` overrides (read by `configfiles`) are
+merged over the defaults below, then checked: an unknown key (with a close-match suggestion), a wrong
 type or an out-of-range value is a `ConfigError` before any work starts. This
 module knows nothing about paddle, so it is cheap to import and to test.
 """
@@ -15,7 +15,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import List, Optional
 
-from . import yamlfile
+from .configfiles import apply_overrides, find_config, merge, read_yaml
 from .errors import ConfigError
 from .yamlfile import short
 
@@ -233,86 +233,6 @@ def _build(cls, data, where=""):
     return cls(**values)
 
 
-def _merge(base, update):
-    for key, value in update.items():
-        if isinstance(value, dict) and isinstance(base.get(key), dict) and key != "args":
-            _merge(base[key], value)
-        else:
-            base[key] = value
-    return base
-
-
-MAX_OVERRIDE = 10_000  # characters of one -o; a config value is never longer
-
-
-def parse_override(text):
-    """'a.b=1e-3' -> (['a', 'b'], value parsed as bounded YAML, see yamlfile)."""
-    key, sep, raw = text.partition("=")
-    if not sep or not key.strip():
-        raise ConfigError(f"override {short(text)} must look like section.key=value, "
-                          "e.g. -o train.epochs=1")
-    if len(text) > MAX_OVERRIDE:
-        raise ConfigError(f"override {short(text)} is longer than {MAX_OVERRIDE:,} characters")
-    try:
-        value = yamlfile.load(raw) if raw.strip() else None
-    except yamlfile.YamlProblem as problem:
-        raise ConfigError(f"override {short(text)}: the value {problem}") from None
-    return key.strip().split("."), value
-
-
-def apply_overrides(data, overrides):
-    """Apply dotted overrides to a nested dict; unknown paths fail later in _build."""
-    for text in overrides:
-        path, value = parse_override(text)
-        node = data
-        for part in path[:-1]:
-            if not isinstance(node.get(part), dict):
-                node[part] = {}
-            node = node[part]
-        node[path[-1]] = value
-    return data
-
-
-def packaged_configs():
-    """{name: path} of the configs that ship inside the package (`-c lenet`)."""
-    from importlib import resources
-
-    folder = resources.files("paddle_mnist.configs")
-    return {entry.name[:-4]: str(entry) for entry in folder.iterdir()
-            if entry.name.endswith(".yml")}
-
-
-def find_config(name):
-    """The file a `-c` value names: a path that exists, else a packaged config by its
-    bare name (`lenet` or `lenet.yml`), wherever the command runs."""
-    if os.path.exists(name) or os.path.dirname(name):
-        return name
-    stem = name[:-4] if name.endswith(".yml") else name
-    return packaged_configs().get(stem, name)
-
-
-def read_yaml(path):
-    path = find_config(path)
-    if not os.path.exists(path):
-        names = ", ".join(sorted(packaged_configs()))
-        raise ConfigError(f"config file not found: {path} (give a path to a YAML file, or the "
-                          f"name of a packaged config: {names})")
-    try:
-        data = yamlfile.read(path)
-    except yamlfile.YamlProblem as problem:
-        raise ConfigError(f"{path} {problem}") from None
-    except IsADirectoryError:
-        raise ConfigError(f"config file {path} is a folder; give a YAML file") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(f"cannot read config file {path}: {getattr(err, 'strerror', None) or err}") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path} must hold a mapping of sections (model, data, train, "
-                          f"optimizer, output), not a YAML {type(data).__name__}")
-    return data
-
-
 def lookup(data, dotted):
     """The value at a dotted key of a config dict; ConfigError (with a suggestion) if
     there is no such key."""
@@ -360,7 +280,7 @@ def from_dict(data, overrides=()):
     if not isinstance(data, dict):
         raise ConfigError(f"a config must be a mapping of sections (model, data, train, "
                           f"optimizer, output), not {type(data).__name__}")
-    merged = _merge(Config().to_dict(), data)
+    merged = merge(Config().to_dict(), data)
     return _check_consistency(_build(Config, apply_overrides(merged, overrides)))
 
 

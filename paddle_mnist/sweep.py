@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from . import config as cfg
+from . import configfiles
 from .distributed import is_main_process
 from .errors import ConfigError
 from .yamlfile import short
@@ -60,7 +61,7 @@ def parse_grid(texts):
         if not sep or not key.strip() or not items:
             raise ConfigError(f"--grid {short(text)} must look like section.key=V1,V2, "
                               "e.g. --grid optimizer.learning_rate=0.1,0.4")
-        grid[key.strip()] = [cfg.parse_override(f"{key}={item}")[1] for item in items]
+        grid[key.strip()] = [configfiles.parse_override(f"{key}={item}")[1] for item in items]
     return grid
 
 
@@ -103,7 +104,7 @@ def plan(config_path, overrides=(), grid_texts=(), folder=None):
     every point and may not touch a key the sweep varies. All configs are
     validated here, before anything trains.
     """
-    data = cfg.read_yaml(config_path)
+    data = configfiles.read_yaml(config_path)
     spec = data.pop("sweep", None) or {}
     if not isinstance(spec, dict) or set(spec) - set(SPEC_KEYS):
         raise ConfigError(f"{config_path}: the sweep section takes only {', '.join(SPEC_KEYS)}")
@@ -121,7 +122,7 @@ def plan(config_path, overrides=(), grid_texts=(), folder=None):
         raise ConfigError(f"{config_path}: two sweep points share a name")
     varied = {key for p in points for key in p.settings}
     for text in overrides:
-        key = ".".join(cfg.parse_override(text)[0])
+        key = ".".join(configfiles.parse_override(text)[0])
         if key in varied:
             raise ConfigError(f"-o {text} sets {key}, which the sweep varies; change the grid "
                               "(--grid) instead")

@@ -6,7 +6,8 @@ import os
 import pytest
 import yaml
 
-from paddle_mnist.config import Config, from_dict, load_config, parse_override
+from paddle_mnist.config import Config, from_dict, load_config
+from paddle_mnist.configfiles import parse_override
 from paddle_mnist.errors import ConfigError
 
 from conftest import REPO

@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from paddle_mnist.config import Config, from_dict, parse_override
+from paddle_mnist.config import Config, from_dict
+from paddle_mnist.configfiles import parse_override
 from paddle_mnist.errors import ConfigError, ImageError
 from paddle_mnist.preprocess import prepare_file, to_mnist
 

@@ -46,7 +46,11 @@ def test_every_backend_is_timed_at_batch_1_and_the_big_batch(exported, monkeypat
     breakdown = next(r for r in rows if r["backend"] == "paddle" and r["batch"] == 1)
     breakdown = breakdown["breakdown_us"]
     assert {"handles", "predictor_run", "whole_call", "wrapper"} <= set(breakdown)
-    assert 0 < breakdown["predictor_run"] < breakdown["whole_call"]
+    # medians timed one after the other: under load their order can flip, so only
+    # check each was measured and that the wrapper share is their difference
+    assert breakdown["predictor_run"] > 0 and breakdown["whole_call"] > 0
+    assert breakdown["wrapper"] == pytest.approx(breakdown["whole_call"] - breakdown["handles"]
+                                                 - breakdown["predictor_run"], abs=0.11)
     for row in (r for r in rows if r["backend"] == "paddle"):
         ops = {op["op"]: op for op in row["op_profile"]["ops"]}
         convs = [op for name, op in ops.items() if name.endswith("conv2d")]

@@ -59,7 +59,12 @@ class FineTuneJob:
     def evaluate_before(self):
         """{'acc', 'loss', 'samples'} of the starting weights on the test set."""
         select_device(self.config.train.device)
-        model = paddle_model(self.config, self.plan.start_from.network)
+        # A network of its own: under paddle.distributed.launch, paddle.Model wraps its
+        # network in DataParallel, whose gradient hooks stay on the parameters when that
+        # Model is gone, and training the same network afterwards segfaults in them.
+        network = create_model(self.config.model.name, **self.config.model.args)
+        network.set_state_dict(self.plan.start_from.network.state_dict())
+        model = paddle_model(self.config, network)
         test = datasets_for(self.config, load_splits(self.config.data,
                                                      self.config.train.seed))["test"]
         return score_model(model, test, self.config.train.eval_batch_size)

@@ -29,6 +29,7 @@ from .preprocess import DECODE_SIDE, load_image, to_mnist
 from .service import i18n
 from .service.answers import image_error_code, json_error
 from .service.auth import COOKIE, Guard
+from .service.reading import read_upload
 from .service.recording import Recorder, digit_image
 from .service.records_api import blueprint
 
@@ -134,6 +135,15 @@ def create_app(models, store, *, token=None, keep_originals=False,
                 ("decode", decoded - started), ("preprocess", prepared - decoded),
                 ("model", answered - prepared), ("record", time.perf_counter() - answered)))
         return response
+
+    @app.post("/api/read")
+    def read():
+        data, name = uploaded_image(max_body_bytes)
+        live = models.current()
+        read = read_upload(live.predictor, data, name, max_pixels)
+        read.answer["id"] = recorder.record(live, "number", read.result, read.probabilities,
+                                            read.latency_ms, read.images, original=data)
+        return jsonify(read.answer)
 
     @app.post("/api/session")
     def sign_in():

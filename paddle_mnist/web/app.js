@@ -231,26 +231,7 @@
   }
 
   function drawBars(probabilities, best) {
-    bars.replaceChildren(...classNames.map((name, index) => {
-      const p = probabilities ? probabilities[index] : 0;
-      const column = document.createElement("div");
-      column.className = index === best ? "bar best" : "bar";
-      column.title = `${name}: ${(100 * p).toFixed(2)}%`;
-      const value = document.createElement("span");
-      value.className = "value";
-      value.textContent = probabilities ? `${Math.round(100 * p)}%` : "";
-      const track = document.createElement("div");
-      track.className = "track";
-      const fill = document.createElement("div");
-      fill.className = "fill";
-      fill.style.height = `${(100 * p).toFixed(1)}%`;
-      track.append(fill);
-      const label = document.createElement("span");
-      label.className = "label";
-      label.textContent = name;
-      column.append(value, track, label);
-      return column;
-    }));
+    Bars.draw(bars, classNames, probabilities, best);
   }
 
   function renderModel() {

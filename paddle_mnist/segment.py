@@ -1,0 +1,341 @@
+"""Cut a picture of a handwritten number into lines and digits, with the options left open.
+
+A network trained on MNIST reads one centred digit, so a photo of "4071"
+must first be cut into four pictures of one digit each. The cut starts from
+the same ink mask as a single digit (`ink.find_paper`, `ink.ink_mask`) and
+each cut-out digit is made into 28x28 by the same last steps
+(`preprocess.ink_to_mnist`), so a digit read inside a number is exactly the
+digit read alone. Steps:
+
+1. The picture is worked on at most WORK_PIXELS big (block-averaged), enough
+   for digits of a 20-digit line and a few milliseconds for a 1280x720 photo.
+2. `remove_rules`: horizontal runs of ink much longer than any digit stroke
+   are ruled lines or underlines; their pixels go, except where a digit's
+   stroke crosses them (ink right above and below the line).
+3. Blobs (8-connected components). Blobs touching the picture's edge and
+   spanning most of it are paper edges or shadows and go.
+4. Lines of writing: blobs at least MINOR_HEIGHT of the typical blob height
+   ("atoms") are grouped by vertical overlap, top to bottom.
+5. Slant: each line's writing is measured (the median of its atoms' ink
+   moments) and all horizontal positions are taken along the slant, so
+   slanted digits that overlap in x are apart along it.
+6. Smaller blobs are pieces: a 5's detached bar, a stroke broken by a faint
+   pen, the dots of a dotted line. Each joins the atom it lies over or
+   nearest (within PIECE_REACH of the line height); far ones are specks.
+7. The options (`Span`): atoms that overlap along the slant may be one digit
+   written in two strokes (a 4, a 7) or two digits written tightly; a span
+   wider than a digit may be digits that touch, cut at the valleys of its
+   column profile. Which option is right is decided by reading them all
+   (`numbers`): the network, not a threshold, says what is a digit.
+"""
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+from .errors import ImageError
+from .images import to_gray
+from .ink import COARSE_SIDE, find_paper, ink_mask, shrink
+from .preprocess import ink_to_mnist, stroke_width, undo_pixel_upscaling
+
+WORK_PIXELS = 250_000  # the picture is segmented at most this big
+RULE_STROKES = 15      # a horizontal run this many stroke widths long is a ruled line ...
+RULE_SHARE = 1 / 3     # ... if it also spans this share of the picture's width
+EDGE_SPAN = 0.8        # a blob on the border spanning this share of a side is the paper's edge
+MINOR_HEIGHT = 0.45    # blobs lower than this share of the typical height are pieces
+PIECE_REACH = 0.35     # pieces join an atom within this share of the digits' height
+PIECE_MASS = 0.02      # ... if they have this share of an atom's ink (lighter ones are dust)
+MAX_SLANT = 0.6        # |dx/dy| of writing taken into account
+OVERLAP = 0.25         # atoms overlapping along the slant by this share of the narrower
+MAX_RUN = 3            # at most this many overlapping atoms considered as one digit
+SPLIT_FROM = 1.45      # a span this many typical digit widths wide may be touching digits
+MAX_SPLIT = 6          # ... into at most this many
+MIN_PIECE = 0.15       # a cut never leaves a piece narrower than this share of the height
+NO_DIGITS = ("no digits found in the image (only specks or lines); photograph dark "
+             "writing on plain paper, filling much of the frame")
+
+
+@dataclass
+class Digit:
+    """One possible digit: its 28x28 as the model sees it and its box (x, y, w, h)
+    in the original picture's pixels."""
+
+    pixels: np.ndarray
+    box: tuple
+
+
+@dataclass
+class Span:
+    """Atoms `start`..`end` (inclusive) of a line read as one or more digits:
+    each of `options` is a list of Digits, left to right."""
+
+    start: int
+    end: int
+    options: list = field(default_factory=list)
+
+
+@dataclass
+class Line:
+    atoms: int           # how many atoms the line has
+    spans: list          # every Span worth reading
+
+
+def segment(image):
+    """Picture (PIL image or array) -> [Line], top to bottom; ImageError without digits."""
+    work, (height, width) = work_copy(image)
+    paper = find_paper(shrink(work, COARSE_SIDE))
+    ink = remove_rules(ink_mask(work, paper))
+    scale = (width / work.shape[1], height / work.shape[0])
+    blobs = Blobs(ink)
+    if not blobs.count:
+        raise ImageError(NO_DIGITS)
+    lines = [blobs.line(atoms, pieces, scale) for atoms, pieces in blobs.lines()]
+    if not lines:
+        raise ImageError(NO_DIGITS)
+    return lines
+
+
+def work_copy(image):
+    """(grey float copy of at most WORK_PIXELS, (height, width) of the picture).
+
+    A large grey or colour picture is block-averaged while it is still 8-bit
+    (several times faster than in floats); a small one may be a scan shown
+    enlarged, which `undo_pixel_upscaling` brings back to its own pixels.
+    """
+    if isinstance(image, Image.Image) and image.mode in ("L", "RGB") and \
+            image.width * image.height > WORK_PIXELS:
+        factor = math.ceil(math.sqrt(image.width * image.height / WORK_PIXELS))
+        return to_gray(image.convert("L").reduce(factor)), (image.height, image.width)
+    gray = to_gray(image)
+    shape = gray.shape
+    side = max(shape) * min(1.0, math.sqrt(WORK_PIXELS / gray.size))
+    return shrink(undo_pixel_upscaling(gray), max(1, int(side))), shape
+
+
+def remove_rules(ink):
+    """The ink without ruled lines and underlines (see the module docstring)."""
+    mask = ink > 0
+    height, width = mask.shape
+    stroke = max(1.0, stroke_width(ink))
+    length = max(RULE_SHARE * width, RULE_STROKES * stroke)
+    padded = np.zeros((height, width + 2), np.int8)
+    padded[:, 1:-1] = mask
+    change = np.diff(padded, axis=1)
+    rows, starts = np.nonzero(change == 1)
+    _, ends = np.nonzero(change == -1)
+    long = ends - starts >= length
+    if not long.any():
+        return ink
+    rule = np.zeros_like(mask)
+    for row, start, end in zip(rows[long], starts[long], ends[long]):
+        rule[row, start:end] = True
+    other = mask & ~rule
+    reach = int(2 * stroke) + 2
+    above, below = np.zeros_like(mask), np.zeros_like(mask)
+    for k in range(1, reach + 1):
+        above[k:] |= other[:-k]
+        below[:-k] |= other[k:]
+    return np.where(rule & ~(above & below), 0, ink).astype(np.float32)
+
+
+class Blobs:
+    """The ink's 8-connected blobs, their boxes, masses and slants."""
+
+    def __init__(self, ink):
+        self.ink = ink
+        labels, count = ndimage.label(ink > 0, structure=np.ones((3, 3), bool))
+        self.ys, self.xs = np.nonzero(labels)
+        self.label = labels[self.ys, self.xs] - 1
+        self.values = ink[self.ys, self.xs]
+        boxes = ndimage.find_objects(labels)
+        self.top = np.array([b[0].start for b in boxes], int)
+        self.bottom = np.array([b[0].stop for b in boxes], int)
+        self.left = np.array([b[1].start for b in boxes], int)
+        self.right = np.array([b[1].stop for b in boxes], int)
+        self.height = self.bottom - self.top
+        self.mass = self._sum(self.values)
+        self.count = count
+        self._drop_edges(*ink.shape)
+
+    def _sum(self, weights):
+        return np.bincount(self.label, weights, minlength=len(self.top))
+
+    def _drop_edges(self, height, width):
+        edge = ((self.top == 0) | (self.left == 0) | (self.bottom == height)
+                | (self.right == width))
+        spans = (self.height >= EDGE_SPAN * height) | (self.right - self.left >= EDGE_SPAN * width)
+        self.alive = ~(edge & spans) & (self.mass > 0)
+        self.count = int(self.alive.sum())
+
+    def slants(self):
+        """dx/dy of each blob's ink (its second moments): the writing's slant."""
+        mass = np.maximum(self.mass, 1e-9)
+        mean_x, mean_y = self._sum(self.values * self.xs) / mass, self._sum(self.values * self.ys) / mass
+        cov = self._sum(self.values * self.xs * self.ys) / mass - mean_x * mean_y
+        var = self._sum(self.values * self.ys * self.ys) / mass - mean_y * mean_y
+        return cov / np.maximum(var, 1e-9)
+
+    def lines(self):
+        """(atoms, pieces): blob indices per line of writing, top to bottom."""
+        alive = np.flatnonzero(self.alive)
+        typical = np.median(self.height[alive[self.mass[alive] >= 0.15 * self.mass[alive].max()]])
+        atoms = [i for i in alive[np.argsort(self.top[alive])]
+                 if self.height[i] >= MINOR_HEIGHT * typical]
+        bands = []  # [top, bottom, members]
+        for i in atoms:
+            for band in bands:
+                overlap = min(band[1], self.bottom[i]) - max(band[0], self.top[i])
+                if overlap >= 0.5 * min(self.height[i], band[1] - band[0]):
+                    band[0], band[1] = min(band[0], self.top[i]), max(band[1], self.bottom[i])
+                    band[2].append(i)
+                    break
+            else:
+                bands.append([self.top[i], self.bottom[i], [i], []])
+        bands.sort(key=lambda band: band[0])
+        atom_set = set(atoms)
+        for i in alive:
+            if i in atom_set:
+                continue
+            centre = (self.top[i] + self.bottom[i]) / 2
+            reach = [max(band[0] - centre, centre - band[1], 0) / (band[1] - band[0])
+                     for band in bands]
+            best = int(np.argmin(reach)) if reach else -1
+            if best >= 0 and reach[best] <= PIECE_REACH:
+                bands[best][3].append(i)
+        return [(band[2], band[3]) for band in bands]
+
+    def line(self, atoms, pieces, scale):
+        """The Line of these blobs: atoms along the slant, pieces joined, Spans."""
+        members = np.array(atoms + pieces)
+        slant = float(np.clip(np.median(self.slants()[atoms]), -MAX_SLANT, MAX_SLANT))
+        line_height = float(self.bottom[members].max() - self.top[members].min())
+        centre = (self.bottom[members].max() + self.top[members].min()) / 2
+        pick = np.isin(self.label, members)
+        along = self.xs[pick] - slant * (self.ys[pick] - centre)  # x along the slant
+        label = self.label[pick]
+        low = np.full(len(self.top), np.inf)
+        high = np.full(len(self.top), -np.inf)
+        np.minimum.at(low, label, along)
+        np.maximum.at(high, label, along + 1)
+        typical = float(np.median(self.height[atoms]))
+        heavy = PIECE_MASS * float(np.median(self.mass[atoms]))
+        pieces = [i for i in pieces if self.mass[i] >= heavy and
+                  high[i] - low[i] < 1.2 * typical]  # dust and stray dashes go
+        groups = [[i] for i in atoms]
+        for cluster in self._clusters(pieces, low, high, typical):
+            top = min(self.top[i] for i in cluster)
+            if max(self.bottom[i] for i in cluster) - top >= MINOR_HEIGHT * typical:
+                groups.append(cluster)  # a digit drawn in dots or broken strokes
+                continue
+            for i in cluster:
+                gaps = [max(low[g[0]] - high[i], low[i] - high[g[0]], 0) for g in groups]
+                best = int(np.argmin(gaps))
+                if gaps[best] <= PIECE_REACH * typical:
+                    groups[best].append(i)
+        groups.sort(key=lambda g: (min(low[i] for i in g) + max(high[i] for i in g)) / 2)
+        for g in groups:  # a group's extent is its first member's, for the spans
+            low[g[0]], high[g[0]] = min(low[i] for i in g), max(high[i] for i in g)
+        cut = Cutter(self, pick, along, label, scale)
+        return Line(len(groups), spans_of(groups, low, high, self.top, self.bottom, cut))
+
+
+    def _clusters(self, pieces, low, high, typical):
+        """Pieces (sorted along the line) in runs no more than a stroke apart."""
+        clusters = []
+        for i in sorted(pieces, key=lambda i: low[i]):
+            if clusters and low[i] - max(high[j] for j in clusters[-1]) <= 0.15 * typical:
+                clusters[-1].append(i)
+            else:
+                clusters.append([i])
+        return clusters
+
+
+def spans_of(groups, low, high, top, bottom, cut):
+    """Every Span worth reading: each atom alone, runs of overlapping atoms, and
+    splits of wide spans into touching digits."""
+    widths = np.array([high[g[0]] - low[g[0]] for g in groups])
+    heights = np.array([bottom[g].max() - top[g].min() for g in groups])
+    line_height = float(np.median(heights)) if len(groups) else 0.0
+    wide_enough = widths >= 0.35 * heights
+    digit_width = min(float(np.median(widths[wide_enough])) if wide_enough.any()
+                      else line_height, 0.9 * line_height)
+    spans = []
+    for start in range(len(groups)):
+        for end in range(start, min(len(groups), start + MAX_RUN)):
+            if end > start:
+                left, right = high[groups[end - 1][0]], low[groups[end][0]]
+                narrower = min(widths[end - 1], widths[end])
+                if left - right < OVERLAP * narrower:
+                    break
+            ids = [i for g in groups[start:end + 1] for i in g]
+            span = Span(start, end)
+            lo, hi = min(low[i] for i in ids), max(high[i] for i in ids)
+            ratio = (hi - lo) / max(digit_width, 1.0)
+            if ratio < 2.2:
+                span.options.append([cut.digit(ids, -np.inf, np.inf)])
+            if ratio >= SPLIT_FROM:
+                span.options += cut.splits(ids, lo, hi, ratio, line_height)
+            if not span.options:
+                span.options.append([cut.digit(ids, -np.inf, np.inf)])
+            spans.append(span)
+    return spans
+
+
+class Cutter:
+    """Makes Digits from blobs of one line, whole or between two positions along
+    the slant, and finds where touching digits can be cut."""
+
+    def __init__(self, blobs, pick, along, label, scale):
+        order = np.argsort(label, kind="stable")  # each blob's pixels in one slice
+        self.ys, self.xs = blobs.ys[pick][order], blobs.xs[pick][order]
+        self.along, self.values = along[order], blobs.values[pick][order]
+        ids, starts = np.unique(label[order], return_index=True)
+        ends = np.append(starts[1:], len(order))
+        self.slices = {i: slice(a, b) for i, a, b in zip(ids.tolist(), starts, ends)}
+        self.scale = scale
+
+    def pixels(self, ids):
+        """Indices of the pixels of blobs `ids`."""
+        return np.concatenate([np.arange(self.slices[i].start, self.slices[i].stop)
+                               for i in ids])
+
+    def digit(self, ids, low, high):
+        keep = self.pixels(ids)
+        if np.isfinite(low) or np.isfinite(high):
+            along = self.along[keep]
+            keep = keep[(along >= low) & (along < high)]
+        ys, xs = self.ys[keep], self.xs[keep]
+        top, left = ys.min(), xs.min()
+        patch = np.zeros((ys.max() - top + 1, xs.max() - left + 1), np.float32)
+        patch[ys - top, xs - left] = self.values[keep]
+        sx, sy = self.scale
+        box = (round(left * sx), round(top * sy), round(patch.shape[1] * sx),
+               round(patch.shape[0] * sy))
+        return Digit(ink_to_mnist(patch), box)
+
+    def splits(self, ids, low, high, ratio, line_height):
+        """Options cutting the span into k = 2.. pieces at its profile's valleys."""
+        keep = self.pixels(ids)
+        start = math.floor(low)
+        profile = np.bincount((self.along[keep] - start).astype(int),
+                              self.values[keep], minlength=int(high - start) + 1)
+        profile = ndimage.uniform_filter1d(profile, 3)
+        options, min_piece = [], max(1, int(MIN_PIECE * line_height))
+        for k in range(2, min(MAX_SPLIT, round(ratio) + 1) + 1):
+            width = (high - low) / k
+            cuts, reach = [], max(1, int(0.3 * width))
+            for j in range(1, k):
+                centre = int(low + j * width - start)
+                window = profile[max(0, centre - reach):centre + reach + 1]
+                cuts.append(start + max(0, centre - reach) + int(np.argmin(window)))
+            edges = [low, *cuts, high]
+            if min(b - a for a, b in zip(edges, edges[1:])) < min_piece:
+                continue
+            pieces = [self.digit(ids, a, b) for a, b in zip([-np.inf, *cuts], [*cuts, np.inf])]
+            # a digit is tall: a cut that leaves a tail or a bar alone is not a split
+            if min(piece.box[3] for piece in pieces) >= MINOR_HEIGHT * line_height * self.scale[1]:
+                options.append(pieces)
+        return options

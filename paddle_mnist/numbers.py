@@ -22,6 +22,15 @@ from .segment import segment
 
 TOP = 3           # alternatives kept per digit
 FLOOR = 1e-6      # probabilities are floored here before their log is summed
+WIDE = 1.8          # digits up to this many typical widths wide are not penalised ...
+WIDTH_PENALTY = 4.0  # ... wider ones lose this much log-probability per squared excess
+WHOLE = 1 << 20   # a "grey side" beyond any picture's: JPEGs decode to grey, never scaled
+
+
+def load_picture(source, *, name=None, max_pixels=40_000_000):
+    """Decode a picture of a number (path or bytes) at its full size, JPEGs straight
+    to grey: boxes are given in its pixels, and the digits may be a small part of it."""
+    return load_image(source, name=name, max_pixels=max_pixels, gray_side=WHOLE)
 
 
 @dataclass
@@ -103,7 +112,8 @@ def best_reading(line, row_of):
             continue
         for option in span.options:
             total = score[span.start] + sum(
-                float(np.log(max(row_of[id(digit)].max(), FLOOR))) for digit in option)
+                float(np.log(max(row_of[id(digit)].max(), FLOOR))) - too_wide(digit)
+                for digit in option)
             if total > score[span.end + 1]:
                 score[span.end + 1], choice[span.end + 1] = total, (span.start, option)
     digits, end = [], line.atoms
@@ -112,6 +122,13 @@ def best_reading(line, row_of):
         digits[:0] = option
         end = start
     return digits
+
+
+def too_wide(digit):
+    """A log-probability penalty for a digit much wider than its line's digits: a
+    network reads two or three touching digits as one with a confidence of its
+    own, which the width contradicts."""
+    return WIDTH_PENALTY * max(0.0, digit.width - WIDE) ** 2
 
 
 def as_read(digit, row, names, topk):
@@ -129,7 +146,7 @@ def read_files(predictor, paths, *, topk=TOP, debug_dir=None):
         reading = NumberReading(file, error=error)
         if not error:
             try:
-                image = load_image(file)
+                image = load_picture(file)
                 reading.lines = read_image(predictor, image, topk)
             except ImageError as err:
                 reading.error = f"{file}: {err}" if file not in str(err) else str(err)

@@ -45,11 +45,14 @@ WORK_PIXELS = 250_000  # the picture is segmented at most this big
 RULE_STROKES = 15      # a horizontal run this many stroke widths long is a ruled line ...
 RULE_SHARE = 1 / 3     # ... if it also spans this share of the picture's width
 EDGE_SPAN = 0.8        # a blob on the border spanning this share of a side is the paper's edge
+LINE_GAP = 0.3        # lines closer than this share of their height are one line
 MINOR_HEIGHT = 0.45    # blobs lower than this share of the typical height are pieces
 PIECE_REACH = 0.35     # pieces join an atom within this share of the digits' height
 PIECE_MASS = 0.02      # ... if they have this share of an atom's ink (lighter ones are dust)
 MAX_SLANT = 0.6        # |dx/dy| of writing taken into account
-OVERLAP = 0.25         # atoms overlapping along the slant by this share of the narrower
+STACKED = 0.5          # groups above one another, overlapping by this share along, are one
+OVERLAP = 0.25         # atoms overlapping along the slant by this share of the narrower,
+JOIN_GAP = 0.0         # or this close (share of the height), may be one digit
 MAX_RUN = 3            # at most this many overlapping atoms considered as one digit
 SPLIT_FROM = 1.45      # a span this many typical digit widths wide may be touching digits
 MAX_SPLIT = 6          # ... into at most this many
@@ -60,11 +63,13 @@ NO_DIGITS = ("no digits found in the image (only specks or lines); photograph da
 
 @dataclass
 class Digit:
-    """One possible digit: its 28x28 as the model sees it and its box (x, y, w, h)
-    in the original picture's pixels."""
+    """One possible digit: its 28x28 as the model sees it, its box (x, y, w, h)
+    in the original picture's pixels and its width along the slant in typical
+    digit widths of its line."""
 
     pixels: np.ndarray
     box: tuple
+    width: float = 1.0
 
 
 @dataclass
@@ -195,6 +200,15 @@ class Blobs:
             else:
                 bands.append([self.top[i], self.bottom[i], [i], []])
         bands.sort(key=lambda band: band[0])
+        merged = bands[:1]
+        for band in bands[1:]:  # halves of strokes a faint pen broke are one line
+            last = merged[-1]
+            if band[0] - last[1] < LINE_GAP * min(band[1] - band[0], last[1] - last[0]):
+                last[0], last[1] = min(last[0], band[0]), max(last[1], band[1])
+                last[2] += band[2]
+            else:
+                merged.append(band)
+        bands = merged
         atom_set = set(atoms)
         for i in alive:
             if i in atom_set:
@@ -235,12 +249,37 @@ class Blobs:
                 best = int(np.argmin(gaps))
                 if gaps[best] <= PIECE_REACH * typical:
                     groups[best].append(i)
-        groups.sort(key=lambda g: (min(low[i] for i in g) + max(high[i] for i in g)) / 2)
-        for g in groups:  # a group's extent is its first member's, for the spans
-            low[g[0]], high[g[0]] = min(low[i] for i in g), max(high[i] for i in g)
+        groups = self._stack(groups, low, high)
+        groups.sort(key=lambda g: (low[g[0]] + high[g[0]]) / 2)
         cut = Cutter(self, pick, along, label, scale)
         return Line(len(groups), spans_of(groups, low, high, self.top, self.bottom, cut))
 
+
+    def _stack(self, groups, low, high):
+        """Groups one above the other along the slant are one digit (two digits of a
+        line are side by side): a stroke broken across, a bar apart from its body.
+        A group's extent is kept on its first member, for the spans."""
+        def extent(g):
+            return (min(low[i] for i in g), max(high[i] for i in g),
+                    min(self.top[i] for i in g), max(self.bottom[i] for i in g))
+        merged = True
+        while merged:
+            merged = False
+            for a in range(len(groups)):
+                for b in range(a + 1, len(groups)):
+                    (la, ha, ta, ba), (lb, hb, tb, bb) = extent(groups[a]), extent(groups[b])
+                    across = min(ha, hb) - max(la, lb)
+                    upright = min(ba, bb) - max(ta, tb)
+                    if across >= STACKED * min(ha - la, hb - lb) and \
+                            upright <= 0.1 * min(ba - ta, bb - tb):
+                        groups[a] += groups.pop(b)
+                        merged = True
+                        break
+                if merged:
+                    break
+        for g in groups:
+            low[g[0]], high[g[0]] = extent(g)[:2]
+        return groups
 
     def _clusters(self, pieces, low, high, typical):
         """Pieces (sorted along the line) in runs no more than a stroke apart."""
@@ -262,21 +301,22 @@ def spans_of(groups, low, high, top, bottom, cut):
     wide_enough = widths >= 0.35 * heights
     digit_width = min(float(np.median(widths[wide_enough])) if wide_enough.any()
                       else line_height, 0.9 * line_height)
+    digit_width = cut.digit_width = max(digit_width, 1.0)
     spans = []
     for start in range(len(groups)):
         for end in range(start, min(len(groups), start + MAX_RUN)):
-            if end > start:
-                left, right = high[groups[end - 1][0]], low[groups[end][0]]
+            if end > start:  # one digit in two strokes, or two digits written close?
+                overlap = high[groups[end - 1][0]] - low[groups[end][0]]
                 narrower = min(widths[end - 1], widths[end])
-                if left - right < OVERLAP * narrower:
+                if overlap < OVERLAP * narrower and -overlap > JOIN_GAP * line_height:
                     break
             ids = [i for g in groups[start:end + 1] for i in g]
             span = Span(start, end)
             lo, hi = min(low[i] for i in ids), max(high[i] for i in ids)
-            ratio = (hi - lo) / max(digit_width, 1.0)
+            ratio = (hi - lo) / digit_width
             if ratio < 2.2:
                 span.options.append([cut.digit(ids, -np.inf, np.inf)])
-            if ratio >= SPLIT_FROM:
+            if ratio >= SPLIT_FROM and end == start:
                 span.options += cut.splits(ids, lo, hi, ratio, line_height)
             if not span.options:
                 span.options.append([cut.digit(ids, -np.inf, np.inf)])
@@ -312,9 +352,11 @@ class Cutter:
         patch = np.zeros((ys.max() - top + 1, xs.max() - left + 1), np.float32)
         patch[ys - top, xs - left] = self.values[keep]
         sx, sy = self.scale
+        along = self.along[keep]
+        width = (along.max() - along.min() + 1) / self.digit_width
         box = (round(left * sx), round(top * sy), round(patch.shape[1] * sx),
                round(patch.shape[0] * sy))
-        return Digit(ink_to_mnist(patch), box)
+        return Digit(ink_to_mnist(patch), box, float(width))
 
     def splits(self, ids, low, high, ratio, line_height):
         """Options cutting the span into k = 2.. pieces at its profile's valleys."""

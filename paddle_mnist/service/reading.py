@@ -12,8 +12,7 @@ import base64
 import time
 from dataclasses import dataclass
 
-from ..numbers import NumberReading, read_image
-from ..preprocess import load_image
+from ..numbers import NumberReading, load_picture, read_image
 from .recording import digit_image
 
 
@@ -29,7 +28,7 @@ class Read:
 def read_upload(predictor, data, name, max_pixels):
     """Decode and read an uploaded picture; ImageError (a 400) when it has no digit."""
     started = time.perf_counter()
-    image = load_image(data, name=name, max_pixels=max_pixels)
+    image = load_picture(data, name=name, max_pixels=max_pixels)
     reading = NumberReading(name, read_image(predictor, image))
     latency_ms = (time.perf_counter() - started) * 1000
     answer = reading.to_dict()

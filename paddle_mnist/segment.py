@@ -54,6 +54,7 @@ STACKED = 0.5          # groups above one another, overlapping by this share alo
 OVERLAP = 0.25         # atoms overlapping along the slant by this share of the narrower,
 JOIN_GAP = 0.0         # or this close (share of the height), may be one digit
 MAX_RUN = 3            # at most this many overlapping atoms considered as one digit
+DIGIT_ASPECT = 0.9     # a digit is at most this wide for its height, along the slant
 SPLIT_FROM = 1.45      # a span this many typical digit widths wide may be touching digits
 MAX_SPLIT = 6          # ... into at most this many
 MIN_PIECE = 0.15       # a cut never leaves a piece narrower than this share of the height
@@ -300,7 +301,7 @@ def spans_of(groups, low, high, top, bottom, cut):
     line_height = float(np.median(heights)) if len(groups) else 0.0
     wide_enough = widths >= 0.35 * heights
     digit_width = min(float(np.median(widths[wide_enough])) if wide_enough.any()
-                      else line_height, 0.9 * line_height)
+                      else line_height, DIGIT_ASPECT * line_height)
     digit_width = cut.digit_width = max(digit_width, 1.0)
     spans = []
     for start in range(len(groups)):

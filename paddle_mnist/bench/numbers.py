@@ -43,15 +43,16 @@ def crop(ink):
     return ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
 
 
-def compose(pieces, rng, height, gap_range):
+def compose(pieces, rng, height, gap_range, touching=()):
     """Ink strips (float [0, 1], each one digit) -> one slanted line of ink.
 
     `height` is the typical digit height in pixels; baselines vary by 8% of
     it, and each gap is drawn from `gap_range` (in MNIST pixels, scaled by
-    height / 20).
+    height / 20); the digits at the indices in `touching` touch the next one.
     """
     unit = height / 20
-    gaps = [rng.uniform(*gap_range) * unit for _ in pieces[1:]] + [0]
+    gaps = [rng.uniform(*((-3, -1) if index in touching else gap_range)) * unit
+            for index in range(len(pieces) - 1)] + [0]
     drops = [rng.uniform(-0.08, 0.08) * height for _ in pieces]
     width = int(sum(p.shape[1] for p in pieces) + sum(gaps)) + 2
     top = int(-min(drops)) + 1

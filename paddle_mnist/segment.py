@@ -92,9 +92,12 @@ class Line:
 def segment(image):
     """Picture (PIL image or array) -> [Line], top to bottom; ImageError without digits."""
     work, (height, width) = work_copy(image)
-    paper = find_paper(shrink(work, COARSE_SIDE))
-    ink = remove_rules(ink_mask(work, paper))
-    scale = (width / work.shape[1], height / work.shape[0])
+    coarse = shrink(work, COARSE_SIDE)
+    paper = find_paper(coarse)
+    region = writing_region(coarse, paper, work.shape)
+    top, left, bottom, right = region
+    ink = remove_rules(ink_mask(work[top:bottom, left:right], paper, region, work.shape))
+    scale = (width / work.shape[1], height / work.shape[0], left, top)
     blobs = Blobs(ink)
     if not blobs.count:
         raise ImageError(NO_DIGITS)
@@ -102,6 +105,20 @@ def segment(image):
     if not lines:
         raise ImageError(NO_DIGITS)
     return lines
+
+
+def writing_region(coarse, paper, shape):
+    """(top, left, bottom, right) of `shape` holding all the ink seen on `coarse`,
+    with a margin: the rest of a photo is paper, and the ink mask, blobs and
+    the rest cost in proportion to the pixels they look at (as for one digit,
+    `preprocess.digit_window`)."""
+    rows, cols = np.nonzero(ink_mask(coarse, paper))
+    sy, sx = shape[0] / coarse.shape[0], shape[1] / coarse.shape[1]
+    margin = 0.1 * max(rows.max() - rows.min() + 1, cols.max() - cols.min() + 1) + 2
+    return (max(0, math.floor((rows.min() - margin) * sy)),
+            max(0, math.floor((cols.min() - margin) * sx)),
+            min(shape[0], math.ceil((rows.max() + 1 + margin) * sy)),
+            min(shape[1], math.ceil((cols.max() + 1 + margin) * sx)))
 
 
 def work_copy(image):
@@ -352,10 +369,10 @@ class Cutter:
         top, left = ys.min(), xs.min()
         patch = np.zeros((ys.max() - top + 1, xs.max() - left + 1), np.float32)
         patch[ys - top, xs - left] = self.values[keep]
-        sx, sy = self.scale
+        sx, sy, x0, y0 = self.scale
         along = self.along[keep]
         width = (along.max() - along.min() + 1) / self.digit_width
-        box = (round(left * sx), round(top * sy), round(patch.shape[1] * sx),
+        box = (round((left + x0) * sx), round((top + y0) * sy), round(patch.shape[1] * sx),
                round(patch.shape[0] * sy))
         return Digit(ink_to_mnist(patch), box, float(width))
 

@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass, field
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import ImageDraw, ImageFont
 
 from .errors import ImageError
 from .predict import DebugWriter, expand_inputs
@@ -150,8 +150,8 @@ def read_files(predictor, paths, *, topk=TOP, debug_dir=None):
                 reading.lines = read_image(predictor, image, topk)
             except ImageError as err:
                 reading.error = f"{file}: {err}" if file not in str(err) else str(err)
-        if debug and not reading.error:
-            reading.debug_images = save_debug(debug, file, image, reading)
+        if debug and not reading.error:  # drawn on the colours the reader did not need
+            reading.debug_images = save_debug(debug, file, load_image(file), reading)
         yield reading
 
 

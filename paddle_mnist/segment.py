@@ -7,86 +7,53 @@ each cut-out digit is made into 28x28 by the same last steps
 (`preprocess.ink_to_mnist`), so a digit read inside a number is exactly the
 digit read alone. Steps:
 
-1. The picture is worked on at most WORK_PIXELS big (block-averaged), enough
-   for digits of a 20-digit line and a few milliseconds for a 1280x720 photo.
+1. The picture is worked on at most WORK_PIXELS big (block-averaged while
+   8-bit), and only in the region where a coarse ink mask shows writing
+   (`writing_region`, as `preprocess.digit_window` does for one digit).
 2. `remove_rules`: horizontal runs of ink much longer than any digit stroke
    are ruled lines or underlines; their pixels go, except where a digit's
    stroke crosses them (ink right above and below the line).
 3. Blobs (8-connected components). Blobs touching the picture's edge and
    spanning most of it are paper edges or shadows and go.
 4. Lines of writing: blobs at least MINOR_HEIGHT of the typical blob height
-   ("atoms") are grouped by vertical overlap, top to bottom.
+   ("atoms") are grouped by vertical overlap, top to bottom; bands closer
+   than LINE_GAP of their height are one line (halves of broken digits).
 5. Slant: each line's writing is measured (the median of its atoms' ink
    moments) and all horizontal positions are taken along the slant, so
    slanted digits that overlap in x are apart along it.
 6. Smaller blobs are pieces: a 5's detached bar, a stroke broken by a faint
-   pen, the dots of a dotted line. Each joins the atom it lies over or
-   nearest (within PIECE_REACH of the line height); far ones are specks.
-7. The options (`Span`): atoms that overlap along the slant may be one digit
-   written in two strokes (a 4, a 7) or two digits written tightly; a span
-   wider than a digit may be digits that touch, cut at the valleys of its
-   column profile. Which option is right is decided by reading them all
-   (`numbers`): the network, not a threshold, says what is a digit.
+   pen, the dots of a dotted line. Each joins the atom nearest it (within
+   PIECE_REACH of the digit height); runs of pieces as tall as a digit are
+   one; far or light ones are specks. Groups stacked one above the other
+   along the slant are one digit: two digits of a line are side by side.
+7. What is still open (one digit or two? touching digits?) becomes the
+   options of `candidates`, and `numbers` reads them all: the network, not
+   a threshold, says which reading is right.
 """
 
 import math
-from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from .candidates import MINOR_HEIGHT, Cutter, Line, spans_of
 from .errors import ImageError
 from .images import to_gray
 from .ink import COARSE_SIDE, find_paper, ink_mask, shrink
-from .preprocess import ink_to_mnist, stroke_width, undo_pixel_upscaling
+from .preprocess import stroke_width, undo_pixel_upscaling
 
 WORK_PIXELS = 250_000  # the picture is segmented at most this big
 RULE_STROKES = 15      # a horizontal run this many stroke widths long is a ruled line ...
 RULE_SHARE = 1 / 3     # ... if it also spans this share of the picture's width
 EDGE_SPAN = 0.8        # a blob on the border spanning this share of a side is the paper's edge
 LINE_GAP = 0.3        # lines closer than this share of their height are one line
-MINOR_HEIGHT = 0.45    # blobs lower than this share of the typical height are pieces
 PIECE_REACH = 0.35     # pieces join an atom within this share of the digits' height
 PIECE_MASS = 0.02      # ... if they have this share of an atom's ink (lighter ones are dust)
 MAX_SLANT = 0.6        # |dx/dy| of writing taken into account
 STACKED = 0.5          # groups above one another, overlapping by this share along, are one
-OVERLAP = 0.25         # atoms overlapping along the slant by this share of the narrower,
-JOIN_GAP = 0.0         # or this close (share of the height), may be one digit
-MAX_RUN = 3            # at most this many overlapping atoms considered as one digit
-DIGIT_ASPECT = 0.9     # a digit is at most this wide for its height, along the slant
-SPLIT_FROM = 1.45      # a span this many typical digit widths wide may be touching digits
-MAX_SPLIT = 6          # ... into at most this many
-MIN_PIECE = 0.15       # a cut never leaves a piece narrower than this share of the height
 NO_DIGITS = ("no digits found in the image (only specks or lines); photograph dark "
              "writing on plain paper, filling much of the frame")
-
-
-@dataclass
-class Digit:
-    """One possible digit: its 28x28 as the model sees it, its box (x, y, w, h)
-    in the original picture's pixels and its width along the slant in typical
-    digit widths of its line."""
-
-    pixels: np.ndarray
-    box: tuple
-    width: float = 1.0
-
-
-@dataclass
-class Span:
-    """Atoms `start`..`end` (inclusive) of a line read as one or more digits:
-    each of `options` is a list of Digits, left to right."""
-
-    start: int
-    end: int
-    options: list = field(default_factory=list)
-
-
-@dataclass
-class Line:
-    atoms: int           # how many atoms the line has
-    spans: list          # every Span worth reading
 
 
 def segment(image):
@@ -308,94 +275,3 @@ class Blobs:
             else:
                 clusters.append([i])
         return clusters
-
-
-def spans_of(groups, low, high, top, bottom, cut):
-    """Every Span worth reading: each atom alone, runs of overlapping atoms, and
-    splits of wide spans into touching digits."""
-    widths = np.array([high[g[0]] - low[g[0]] for g in groups])
-    heights = np.array([bottom[g].max() - top[g].min() for g in groups])
-    line_height = float(np.median(heights)) if len(groups) else 0.0
-    wide_enough = widths >= 0.35 * heights
-    digit_width = min(float(np.median(widths[wide_enough])) if wide_enough.any()
-                      else line_height, DIGIT_ASPECT * line_height)
-    digit_width = cut.digit_width = max(digit_width, 1.0)
-    spans = []
-    for start in range(len(groups)):
-        for end in range(start, min(len(groups), start + MAX_RUN)):
-            if end > start:  # one digit in two strokes, or two digits written close?
-                overlap = high[groups[end - 1][0]] - low[groups[end][0]]
-                narrower = min(widths[end - 1], widths[end])
-                if overlap < OVERLAP * narrower and -overlap > JOIN_GAP * line_height:
-                    break
-            ids = [i for g in groups[start:end + 1] for i in g]
-            span = Span(start, end)
-            lo, hi = min(low[i] for i in ids), max(high[i] for i in ids)
-            ratio = (hi - lo) / digit_width
-            if ratio < 2.2:
-                span.options.append([cut.digit(ids, -np.inf, np.inf)])
-            if ratio >= SPLIT_FROM and end == start:
-                span.options += cut.splits(ids, lo, hi, ratio, line_height)
-            if not span.options:
-                span.options.append([cut.digit(ids, -np.inf, np.inf)])
-            spans.append(span)
-    return spans
-
-
-class Cutter:
-    """Makes Digits from blobs of one line, whole or between two positions along
-    the slant, and finds where touching digits can be cut."""
-
-    def __init__(self, blobs, pick, along, label, scale):
-        order = np.argsort(label, kind="stable")  # each blob's pixels in one slice
-        self.ys, self.xs = blobs.ys[pick][order], blobs.xs[pick][order]
-        self.along, self.values = along[order], blobs.values[pick][order]
-        ids, starts = np.unique(label[order], return_index=True)
-        ends = np.append(starts[1:], len(order))
-        self.slices = {i: slice(a, b) for i, a, b in zip(ids.tolist(), starts, ends)}
-        self.scale = scale
-
-    def pixels(self, ids):
-        """Indices of the pixels of blobs `ids`."""
-        return np.concatenate([np.arange(self.slices[i].start, self.slices[i].stop)
-                               for i in ids])
-
-    def digit(self, ids, low, high):
-        keep = self.pixels(ids)
-        if np.isfinite(low) or np.isfinite(high):
-            along = self.along[keep]
-            keep = keep[(along >= low) & (along < high)]
-        ys, xs = self.ys[keep], self.xs[keep]
-        top, left = ys.min(), xs.min()
-        patch = np.zeros((ys.max() - top + 1, xs.max() - left + 1), np.float32)
-        patch[ys - top, xs - left] = self.values[keep]
-        sx, sy, x0, y0 = self.scale
-        along = self.along[keep]
-        width = (along.max() - along.min() + 1) / self.digit_width
-        box = (round((left + x0) * sx), round((top + y0) * sy), round(patch.shape[1] * sx),
-               round(patch.shape[0] * sy))
-        return Digit(ink_to_mnist(patch), box, float(width))
-
-    def splits(self, ids, low, high, ratio, line_height):
-        """Options cutting the span into k = 2.. pieces at its profile's valleys."""
-        keep = self.pixels(ids)
-        start = math.floor(low)
-        profile = np.bincount((self.along[keep] - start).astype(int),
-                              self.values[keep], minlength=int(high - start) + 1)
-        profile = ndimage.uniform_filter1d(profile, 3)
-        options, min_piece = [], max(1, int(MIN_PIECE * line_height))
-        for k in range(2, min(MAX_SPLIT, round(ratio) + 1) + 1):
-            width = (high - low) / k
-            cuts, reach = [], max(1, int(0.3 * width))
-            for j in range(1, k):
-                centre = int(low + j * width - start)
-                window = profile[max(0, centre - reach):centre + reach + 1]
-                cuts.append(start + max(0, centre - reach) + int(np.argmin(window)))
-            edges = [low, *cuts, high]
-            if min(b - a for a, b in zip(edges, edges[1:])) < min_piece:
-                continue
-            pieces = [self.digit(ids, a, b) for a, b in zip([-np.inf, *cuts], [*cuts, np.inf])]
-            # a digit is tall: a cut that leaves a tail or a bar alone is not a split
-            if min(piece.box[3] for piece in pieces) >= MINOR_HEIGHT * line_height * self.scale[1]:
-                options.append(pieces)
-        return options

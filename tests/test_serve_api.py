@@ -199,7 +199,8 @@ def test_page_and_assets_are_served_locally(server):
                                           page.text)
               if link != "data:,"]  # the empty favicon, so browsers ask for none
     assert sorted(assets) == ["/static/app.js", "/static/bars.js", "/static/feedback.js",
-                              "/static/i18n.js", "/static/number.js", "/static/style.css"]
+                              "/static/i18n.js", "/static/number.js", "/static/pen.js",
+                              "/static/style.css"]
     for asset in assets:
         response = requests.get(server + asset.lstrip("/"), timeout=30)
         assert response.status_code == 200

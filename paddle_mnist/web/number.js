@@ -19,8 +19,6 @@
   const PEN_WIDTH = 0.06 * pad.height;  // as the digit pad: about MNIST's stroke per digit
   const READ_AFTER_MS = 700;  // a pause this long after a stroke: the number is read
 
-  let drawing = false;
-  let last = null;
   let timer = null;
   let generation = 0;
   let upload = null;     // {scale, left, top} of a photo drawn on the pad
@@ -44,49 +42,18 @@
     setStatus(key);
   }
 
-  function pointOf(event) {
-    const box = pad.getBoundingClientRect();
-    return { x: (event.clientX - box.left) * (pad.width / box.width),
-             y: (event.clientY - box.top) * (pad.height / box.height) };
-  }
-
-  function stroke(from, to) {
-    Object.assign(ctx, { strokeStyle: "#1b1f24", lineWidth: PEN_WIDTH, lineCap: "round",
-                         lineJoin: "round" });
-    ctx.beginPath();
-    ctx.moveTo(from.x, from.y);
-    ctx.lineTo(to.x, to.y);
-    ctx.stroke();
-  }
-
-  pad.addEventListener("pointerdown", (event) => {
-    if (event.pointerType === "mouse" && event.button !== 0) return;
-    event.preventDefault();
-    if (upload) clear("number.drawing");
-    clearTimeout(timer);
-    pad.setPointerCapture(event.pointerId);
-    drawing = true;
-    last = pointOf(event);
-    stroke(last, last);
+  Pen.attach(pad, PEN_WIDTH, {
+    start() {
+      if (upload) clear("number.drawing");
+      clearTimeout(timer);
+    },
+    move() {},
+    end() {  // read once the pen has rested a moment, not after every stroke
+      clearTimeout(timer);
+      timer = setTimeout(() => pad.toBlob((blob) => read(blob, { "Content-Type": "image/png" }),
+                                          "image/png"), READ_AFTER_MS);
+    },
   });
-  pad.addEventListener("pointermove", (event) => {
-    if (!drawing) return;
-    const coalesced = event.getCoalescedEvents ? event.getCoalescedEvents() : [];
-    for (const move of coalesced.length ? coalesced : [event]) {
-      const point = pointOf(move);
-      stroke(last, point);
-      last = point;
-    }
-  });
-  function endStroke() {
-    if (!drawing) return;
-    drawing = false;
-    clearTimeout(timer);
-    timer = setTimeout(() => pad.toBlob((blob) => read(blob, { "Content-Type": "image/png" }),
-                                        "image/png"), READ_AFTER_MS);
-  }
-  pad.addEventListener("pointerup", endStroke);
-  pad.addEventListener("pointercancel", endStroke);
   $("number-clear").addEventListener("click", () => clear("number.cleared"));
 
   $("number-file").addEventListener("change", (event) => {

@@ -111,6 +111,8 @@ def remove_rules(ink):
     height, width = mask.shape
     stroke = max(1.0, stroke_width(ink))
     length = max(RULE_SHARE * width, RULE_STROKES * stroke)
+    if mask.sum(axis=1).max() < length:
+        return ink  # no row holds enough ink for a rule: most pictures
     padded = np.zeros((height, width + 2), np.int8)
     padded[:, 1:-1] = mask
     change = np.diff(padded, axis=1)

@@ -202,3 +202,14 @@ def test_eval_numbers_command(model, tmp_path):
     assert report["digits"] == sum(len(label_of(p.name)[0]) for p in folder.iterdir())
     for failure in report["failures"]:
         assert failure["kind"] in ("segmentation", "recognition", "no digits")
+
+
+def test_benchmark_read_reports_its_measurements(model, tmp_path):
+    """The subcommand runs end to end (its timings are a benchmark's, not checked)."""
+    out = run_tool("benchmark.py", "read", "--model", model, "--photos", 2, "--rounds", 1,
+                   "--json", cwd=tmp_path)
+    report = json.loads(out.stdout)
+    assert report["photo_shape"] == [720, 1280] and report["digits"] == 8
+    assert report["reads"] == 2 and 0 <= report["read_right"] <= 2
+    assert report["read_ms"]["median"] > 0 and report["segment_ms"]["median"] > 0
+    assert len(report["machine"]["load_average"]) == 3

@@ -27,6 +27,7 @@ from .preprocess import ink_to_mnist
 MINOR_HEIGHT = 0.45    # blobs lower than this share of the typical height are pieces
 MAX_RUN = 3            # at most this many overlapping atoms considered as one digit
 DIGIT_ASPECT = 0.9     # a digit is at most this wide for its height, along the slant
+ONE_DIGIT_UP_TO = 2.2  # a span at most this many typical digit widths wide may be one digit
 SPLIT_FROM = 1.45      # a span this many typical digit widths wide may be touching digits
 MAX_SPLIT = 6          # ... into at most this many
 MIN_PIECE = 0.15       # a cut never leaves a piece narrower than this share of the height
@@ -55,6 +56,8 @@ class Span:
 
 @dataclass
 class Line:
+    """One line of writing: its atoms, left to right, and the spans over them."""
+
     atoms: int           # how many atoms the line has
     spans: list          # every Span worth reading
 
@@ -80,7 +83,7 @@ def spans_of(groups, low, high, top, bottom, cut):
             span = Span(start, end)
             lo, hi = min(low[i] for i in ids), max(high[i] for i in ids)
             ratio = (hi - lo) / digit_width
-            if ratio < 2.2:
+            if ratio < ONE_DIGIT_UP_TO:
                 span.options.append([cut.digit(ids, -np.inf, np.inf)])
             if ratio >= SPLIT_FROM and end == start:
                 span.options += cut.splits(ids, lo, hi, ratio, line_height)
@@ -101,7 +104,8 @@ class Cutter:
         ids, starts = np.unique(label[order], return_index=True)
         ends = np.append(starts[1:], len(order))
         self.slices = {i: slice(a, b) for i, a, b in zip(ids.tolist(), starts, ends)}
-        self.scale = scale
+        self.scale = scale  # (x scale, y scale, x offset, y offset) to the picture's pixels
+        self.digit_width = 1.0  # the line's typical digit width, set by spans_of
 
     def pixels(self, ids):
         """Indices of the pixels of blobs `ids`."""

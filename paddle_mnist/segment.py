@@ -149,7 +149,6 @@ class Blobs:
         self.right = np.array([b[1].stop for b in boxes], int)
         self.height = self.bottom - self.top
         self.mass = self._sum(self.values)
-        self.count = count
         self._drop_edges(*ink.shape)
 
     def _sum(self, weights):
@@ -165,7 +164,8 @@ class Blobs:
     def slants(self):
         """dx/dy of each blob's ink (its second moments): the writing's slant."""
         mass = np.maximum(self.mass, 1e-9)
-        mean_x, mean_y = self._sum(self.values * self.xs) / mass, self._sum(self.values * self.ys) / mass
+        mean_x = self._sum(self.values * self.xs) / mass
+        mean_y = self._sum(self.values * self.ys) / mass
         cov = self._sum(self.values * self.xs * self.ys) / mass - mean_x * mean_y
         var = self._sum(self.values * self.ys * self.ys) / mass - mean_y * mean_y
         return cov / np.maximum(var, 1e-9)
@@ -212,7 +212,6 @@ class Blobs:
         """The Line of these blobs: atoms along the slant, pieces joined, Spans."""
         members = np.array(atoms + pieces)
         slant = float(np.clip(np.median(self.slants()[atoms]), -MAX_SLANT, MAX_SLANT))
-        line_height = float(self.bottom[members].max() - self.top[members].min())
         centre = (self.bottom[members].max() + self.top[members].min()) / 2
         pick = np.isin(self.label, members)
         along = self.xs[pick] - slant * (self.ys[pick] - centre)  # x along the slant
@@ -240,7 +239,6 @@ class Blobs:
         groups.sort(key=lambda g: (low[g[0]] + high[g[0]]) / 2)
         cut = Cutter(self, pick, along, label, scale)
         return Line(len(groups), spans_of(groups, low, high, self.top, self.bottom, cut))
-
 
     def _stack(self, groups, low, high):
         """Groups one above the other along the slant are one digit (two digits of a

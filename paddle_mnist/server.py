@@ -140,10 +140,10 @@ def create_app(models, store, *, token=None, keep_originals=False,
     def read():
         data, name = uploaded_image(max_body_bytes)
         live = models.current()
-        read = read_upload(live.predictor, data, name, max_pixels)
-        read.answer["id"] = recorder.record(live, "number", read.result, read.probabilities,
-                                            read.latency_ms, read.images, original=data)
-        return jsonify(read.answer)
+        number = read_upload(live.predictor, data, name, max_pixels)
+        number.answer["id"] = recorder.record(live, "number", number.result, number.probabilities,
+                                              number.latency_ms, number.images, original=data)
+        return jsonify(number.answer)
 
     @app.post("/api/session")
     def sign_in():

@@ -95,45 +95,48 @@ def spans_of(groups, low, high, top, bottom, cut):
 
 class Cutter:
     """Makes Digits from blobs of one line, whole or between two positions along
-    the slant, and finds where touching digits can be cut."""
+    the slant, and finds where touching digits can be cut. Each works on the
+    box of its blobs only: a number's digits are a small part of the picture."""
 
-    def __init__(self, blobs, pick, along, label, scale):
-        order = np.argsort(label, kind="stable")  # each blob's pixels in one slice
-        self.ys, self.xs = blobs.ys[pick][order], blobs.xs[pick][order]
-        self.along, self.values = along[order], blobs.values[pick][order]
-        ids, starts = np.unique(label[order], return_index=True)
-        ends = np.append(starts[1:], len(order))
-        self.slices = {i: slice(a, b) for i, a, b in zip(ids.tolist(), starts, ends)}
+    def __init__(self, blobs, slant, centre, scale):
+        self.labels, self.ink = blobs.labels, blobs.ink
+        self.top, self.left, self.bottom, self.right = (blobs.top, blobs.left, blobs.bottom,
+                                                        blobs.right)
+        self.slant, self.centre = slant, centre
         self.scale = scale  # (x scale, y scale, x offset, y offset) to the picture's pixels
         self.digit_width = 1.0  # the line's typical digit width, set by spans_of
 
-    def pixels(self, ids):
-        """Indices of the pixels of blobs `ids`."""
-        return np.concatenate([np.arange(self.slices[i].start, self.slices[i].stop)
-                               for i in ids])
+    def region(self, ids):
+        """(top, left, the blobs' pixels, x along the slant) over the blobs' box."""
+        top, bottom = min(self.top[i] for i in ids), max(self.bottom[i] for i in ids)
+        left, right = min(self.left[i] for i in ids), max(self.right[i] for i in ids)
+        mask = np.isin(self.labels[top:bottom, left:right], np.asarray(ids) + 1)
+        along = np.subtract.outer(-self.slant * (np.arange(top, bottom) - self.centre),
+                                  -np.arange(left, right))
+        return top, left, mask, along
 
     def digit(self, ids, low, high):
-        keep = self.pixels(ids)
+        top, left, mask, along = self.region(ids)
         if np.isfinite(low) or np.isfinite(high):
-            along = self.along[keep]
-            keep = keep[(along >= low) & (along < high)]
-        ys, xs = self.ys[keep], self.xs[keep]
-        top, left = ys.min(), xs.min()
-        patch = np.zeros((ys.max() - top + 1, xs.max() - left + 1), np.float32)
-        patch[ys - top, xs - left] = self.values[keep]
+            mask &= (along >= low) & (along < high)
+        rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+        inside = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+        box_ink = self.ink[top:top + mask.shape[0], left:left + mask.shape[1]]
+        patch = np.where(mask[inside], box_ink[inside], 0).astype(np.float32)
         sx, sy, x0, y0 = self.scale
-        along = self.along[keep]
-        width = (along.max() - along.min() + 1) / self.digit_width
-        box = (round((left + x0) * sx), round((top + y0) * sy), round(patch.shape[1] * sx),
-               round(patch.shape[0] * sy))
+        kept = along[mask]
+        width = (kept.max() - kept.min() + 1) / self.digit_width
+        box = (round((left + cols[0] + x0) * sx), round((top + rows[0] + y0) * sy),
+               round(patch.shape[1] * sx), round(patch.shape[0] * sy))
         return Digit(ink_to_mnist(patch), box, float(width))
 
     def splits(self, ids, low, high, ratio, line_height):
         """Options cutting the span into k = 2.. pieces at its profile's valleys."""
-        keep = self.pixels(ids)
+        top, left, mask, along = self.region(ids)
+        box_ink = self.ink[top:top + mask.shape[0], left:left + mask.shape[1]]
         start = math.floor(low)
-        profile = np.bincount((self.along[keep] - start).astype(int),
-                              self.values[keep], minlength=int(high - start) + 1)
+        profile = np.bincount((along[mask] - start).astype(int),
+                              box_ink[mask], minlength=int(high - start) + 1)
         profile = ndimage.uniform_filter1d(profile, 3)
         options, min_piece = [], max(1, int(MIN_PIECE * line_height))
         for k in range(2, min(MAX_SPLIT, round(ratio) + 1) + 1):

@@ -139,6 +139,7 @@ class Blobs:
     def __init__(self, ink):
         self.ink = ink
         labels, count = ndimage.label(ink > 0, structure=np.ones((3, 3), bool))
+        self.labels = labels
         self.ys, self.xs = np.nonzero(labels)
         self.label = labels[self.ys, self.xs] - 1
         self.values = ink[self.ys, self.xs]
@@ -237,7 +238,7 @@ class Blobs:
                     groups[best].append(i)
         groups = self._stack(groups, low, high)
         groups.sort(key=lambda g: (low[g[0]] + high[g[0]]) / 2)
-        cut = Cutter(self, pick, along, label, scale)
+        cut = Cutter(self, slant, centre, scale)
         return Line(len(groups), spans_of(groups, low, high, self.top, self.bottom, cut))
 
     def _stack(self, groups, low, high):

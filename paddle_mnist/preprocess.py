@@ -42,7 +42,7 @@ from .errors import ImageError
 from .images import load_image, source_name, to_gray
 from .ink import COARSE_SIDE, find_paper, ink_mask, keep_digit, rescale, shrink
 
-__all__ = ["load_image", "to_mnist", "prepare_file", "ink_mask", "find_paper"]
+__all__ = ["load_image", "to_mnist", "ink_to_mnist", "prepare_file", "ink_mask", "find_paper"]
 
 BOX = 20            # MNIST's digits fit a 20x20 box ...
 FIELD = 28          # ... inside a 28x28 field,
@@ -67,7 +67,13 @@ def to_mnist(image):
     coarse = shrink(gray, COARSE_SIDE)
     paper = find_paper(coarse)
     window, region = digit_window(gray, coarse, paper)
-    digit = keep_digit(ink_mask(window, paper, region, gray.shape))
+    return ink_to_mnist(keep_digit(ink_mask(window, paper, region, gray.shape)))
+
+
+def ink_to_mnist(digit):
+    """The ink of one digit (float, paper at 0) -> uint8 (28, 28), MNIST's geometry:
+    the last steps of `to_mnist`, shared with the number reader (`numbers`) so a
+    digit cut out of a number is made exactly as a digit alone is."""
     digit = fit_box(crop_to_ink(normalise_stroke(crop_to_ink(digit))), BOX)
     return np.round(centre_by_mass(digit, FIELD) * 255).astype(np.uint8)
 

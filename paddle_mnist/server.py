@@ -30,6 +30,7 @@ from .service import i18n
 from .service.answers import image_error_code, json_error
 from .service.auth import COOKIE, Guard
 from .service.decoding import Busy, DecodeSlots
+from .service.reading import read_upload
 from .service.recording import Recorder, digit_image
 from .service.records_api import blueprint
 
@@ -140,6 +141,16 @@ def create_app(models, store, *, token=None, keep_originals=False,
                 ("decode", decoded - started), ("preprocess", prepared - decoded),
                 ("model", answered - prepared), ("record", time.perf_counter() - answered)))
         return response
+
+    @app.post("/api/read")
+    def read():
+        data, name = uploaded_image(max_body_bytes)
+        live = models.current()
+        with slots.taken():  # a number is read from the picture at full size
+            number = read_upload(live.predictor, data, name, max_pixels)
+        number.answer["id"] = recorder.record(live, "number", number.result, number.probabilities,
+                                              number.latency_ms, number.images, original=data)
+        return jsonify(number.answer)
 
     @app.post("/api/session")
     def sign_in():

@@ -198,7 +198,8 @@ def test_page_and_assets_are_served_locally(server):
     assets = [link for link in re.findall(r'<(?:script|link)[^>]*(?:src|href)="([^"]+)"',
                                           page.text)
               if link != "data:,"]  # the empty favicon, so browsers ask for none
-    assert sorted(assets) == ["/static/app.js", "/static/feedback.js", "/static/i18n.js",
+    assert sorted(assets) == ["/static/app.js", "/static/bars.js", "/static/feedback.js",
+                              "/static/i18n.js", "/static/number.js", "/static/pen.js",
                               "/static/style.css"]
     for asset in assets:
         response = requests.get(server + asset.lstrip("/"), timeout=30)

@@ -63,7 +63,12 @@ def paper_photo(digit, seed, shape=None):
     """JPEG of dark ink on tinted, unevenly lit, noisy paper; `shape` (height,
     width) fixes the picture's size, which is otherwise drawn from the seed."""
     rng = np.random.default_rng([seed, 1])  # each style draws its own geometry
-    ink = _canvas(digit, rng, shape=shape)
+    return photograph(_canvas(digit, rng, shape=shape), rng)
+
+
+def photograph(ink, rng):
+    """JPEG of the ink (float [0, 1]) as a phone sees it on tinted, unevenly lit paper,
+    with sensor noise and dust; the number renderer (`bench.numbers`) uses it too."""
     height, width = ink.shape
     for _ in range(rng.integers(2, 6)):
         y, x = rng.integers(0, height), rng.integers(0, width)
@@ -96,7 +101,12 @@ def transparent_drawing(digit, seed):
 def drawing_pad(digit, seed):
     """PNG of light brush strokes on a dark, slightly coloured canvas."""
     rng = np.random.default_rng([seed, 3])
-    ink = _canvas(digit, rng, size_range=(280, 420), fill_range=(0.6, 0.95), max_angle=5)
+    return pad_drawing(_canvas(digit, rng, size_range=(280, 420), fill_range=(0.6, 0.95),
+                               max_angle=5), rng)
+
+
+def pad_drawing(ink, rng):
+    """PNG of the ink drawn as a web sketch pad draws: light brush on a dark canvas."""
     ground = rng.uniform(0, 60, size=3)
     brush = rng.uniform(200, 255, size=3)
     rgb = ground * (1 - ink[..., None]) + brush * ink[..., None]

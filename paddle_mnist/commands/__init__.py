@@ -11,14 +11,14 @@ import argparse
 import sys
 
 from .. import cli
-from . import (ablate, benchmark, dataset, evaluate, export, finetune, models, plot, predict,
-               results, serve, show_data, sweep, train, update)
+from . import (ablate, benchmark, compose, dataset, evaluate, export, finetune, models, plot,
+               predict, results, serve, show_data, sweep, train, update)
 
 COMMANDS = {
     "train": train, "finetune": finetune, "eval": evaluate, "export": export,
     "predict": predict, "serve": serve, "dataset": dataset, "models": models,
     "update": update, "sweep": sweep, "ablate": ablate, "plot": plot, "results": results,
-    "show-data": show_data, "benchmark": benchmark,
+    "show-data": show_data, "benchmark": benchmark, "compose": compose,
 }
 
 

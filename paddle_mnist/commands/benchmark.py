@@ -4,6 +4,7 @@
     python tools/benchmark.py infer --model inference/mnist
     python tools/benchmark.py serve --model inference/mnist   # the server, canvas drawings
     python tools/benchmark.py preprocess --model inference/mnist   # 640x480 photos -> 28x28
+    python tools/benchmark.py read --model inference/mnist   # 1280x720 photo -> 8-digit number
     python tools/benchmark.py dashboard -c configs/lenet.yml --repeats 3   # VisualDL's cost
     python -m paddle.distributed.launch --nproc_per_node 2 tools/benchmark.py train \\
         -c configs/lenet.yml --batch-sizes 128     # data parallel: global batch 256
@@ -27,7 +28,7 @@ def batch_sizes(text):
 
 def add_arguments(parser):
     commands = parser.add_subparsers(dest="benchmark", required=True,
-                                     metavar="{train,infer,serve,preprocess,dashboard}")
+                                     metavar="{train,infer,serve,preprocess,read,dashboard}")
     train = commands.add_parser("train", help="training images/s through tools/train.py's path")
     cli.add_config_args(train, config_required=True)
     train.add_argument("--batch-sizes", type=batch_sizes, default=None, metavar="B1,B2",
@@ -93,6 +94,17 @@ def add_arguments(parser):
                       help="also profile to_mnist with cProfile and show where time goes")
     prep.add_argument("--json", action="store_true", help="print one JSON document")
     prep.set_defaults(measure=measure_preprocessing)
+    read = commands.add_parser("read", help="ms to read an 8-digit number from a decoded "
+                               "1280x720 photo (tools/predict.py --number's reader)")
+    read.add_argument("--model", default="inference/mnist", metavar="PREFIX",
+                      help="exported model prefix or checkpoint prefix (default inference/mnist)")
+    read.add_argument("--backend", choices=("paddle", "onnx"), default="paddle",
+                      help="predictor backend of an exported model (default paddle)")
+    read.add_argument("--photos", type=int, default=40, help="distinct photos (default 40)")
+    read.add_argument("--rounds", type=int, default=5,
+                      help="times each photo is read (default 5)")
+    read.add_argument("--json", action="store_true", help="print one JSON document")
+    read.set_defaults(measure=measure_reading)
     board = commands.add_parser("dashboard", help="wall time of a whole training run with the "
                                 "VisualDL dashboard off and on, interleaved")
     cli.add_config_args(board, config_required=True)
@@ -168,6 +180,22 @@ def measure_preprocessing(args):
         report["profile"] = bench.profile_preprocess(photos[:args.timed])
     report["machine"] = dict(before, load_average_after=machine.load_average())
     return report, summary.preprocess_benchmark_table
+
+
+def measure_reading(args):
+    from ..bench import machine, reading
+    from ..errors import ConfigError
+    from ..predictors import open_predictor
+
+    if args.photos < 1 or args.rounds < 1:
+        raise ConfigError("--photos and --rounds must be at least 1")
+    predictor = open_predictor(args.model, args.backend)
+    photos = reading.render(args.photos)
+    before = machine.describe()
+    report = {"model": args.model, "backend": args.backend, "photos": args.photos,
+              **reading.measure(predictor, photos, args.rounds)}
+    report["machine"] = dict(before, load_average_after=machine.load_average())
+    return report, reading.table
 
 
 def measure_dashboard(args):

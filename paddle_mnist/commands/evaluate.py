@@ -5,9 +5,11 @@
     python tools/eval.py --resume output/mnist --report reports/lenet   # + figures, per-class
     python tools/eval.py --images my_digits --model inference/mnist    # your own labelled scans
     python tools/eval.py --images my_digits --resume output/mnist --report reports/mine
+    python tools/eval.py --numbers numbers/mnist --model inference/mnist   # whole numbers
 
 A labelled folder names each image's digit by a sub-folder (my_digits/7/a.png), by the
 end of the file name (my_digits/a_7.png) or in my_digits/manifest.csv (columns file,label).
+A folder of numbers names each picture's number in its file name (017_4071_photo.jpg).
 """
 
 
@@ -17,11 +19,15 @@ def add_arguments(parser):
                         help="checkpoint prefix written by tools/train.py, e.g. output/mnist "
                              "(required without --images)")
     source.add_argument("--model", metavar="PREFIX",
-                        help="with --images: an exported model prefix (tools/export.py; "
+                        help="with --images or --numbers: an exported model prefix (tools/export.py; "
                              "default inference/mnist)")
     parser.add_argument("--images", metavar="DIR",
                         help="score a labelled folder of images (photos, scans) through "
                              "tools/predict.py's preprocessing instead of the MNIST test set")
+    parser.add_argument("--numbers", metavar="DIR",
+                        help="score the number reader (tools/predict.py --number) on pictures "
+                             "named <index>_<number>_<style>.<ext>: exact numbers, digits by "
+                             "edit distance, where segmentation failed")
     parser.add_argument("--backend", choices=("paddle", "onnx"), default="paddle",
                         help="with --images and --model: Paddle Inference (default) or ONNX "
                              "Runtime")
@@ -41,7 +47,14 @@ def add_arguments(parser):
 
 
 def check(parser, args):
-    if args.images:
+    if args.images and args.numbers:
+        parser.error("give --images DIR (single digits) or --numbers DIR, not both")
+    if args.numbers:
+        if args.split or args.report:
+            parser.error("--split and --report do not apply to --numbers")
+        if args.overrides and not args.resume:
+            parser.error("-o overrides a checkpoint's config; use it with --resume")
+    elif args.images:
         if args.split:
             parser.error("--split chooses an MNIST split; it does not apply to --images")
         if args.overrides and not args.resume:
@@ -59,6 +72,16 @@ def main(args):
 
     from ..reports import summary
 
+    if args.numbers:
+        from ..predictors import open_predictor
+        from ..reports import numbers
+
+        options = {"overrides": args.overrides} if args.overrides else {}
+        predictor = open_predictor(args.resume or args.model or "inference/mnist",
+                                   args.backend, **options)
+        report = numbers.evaluate_numbers(predictor, args.numbers)
+        print(json.dumps(report) if args.json else numbers.summary(report))
+        return
     if args.images:
         from ..predictors import open_predictor
         from ..reports import folder

@@ -20,6 +20,7 @@ IMAGE_ERROR_CODES = (
     ("decompression bomb", "too_many_pixels"),
     ("MiB, too big", "too_large"),
     ("no digit found", "no_digit"),
+    ("no digits found", "no_digits"),
 )
 
 

@@ -1,8 +1,8 @@
 """Every answer the service gives becomes a record: this is the one way in.
 
-`/api/predict` records a digit; the number reader (`/api/read`) will record
-a number through the same `Recorder.record`, with one `DigitImage` (PNG and
-box in the original picture) per digit. The model version stored with each
+`/api/predict` records a digit; the number reader (`/api/read`, see
+`service.reading`) records a number through the same `Recorder.record`, with
+one `DigitImage` (PNG and box in the original picture) per digit. The model version stored with each
 record identifies the export exactly, whichever backend runs it.
 """
 

@@ -17,16 +17,13 @@
   const { t } = I18n;
 
   const PAPER = "#ffffff";
-  const INK = "#1b1f24";
   // A felt-tip pen on a postcard: about MNIST's own stroke once the digit is
   // scaled to its 20x20 box, whatever the screen size (the canvas is fixed).
   const PEN_WIDTH = 0.065 * pad.width;
   const LIVE_INTERVAL_MS = 200;  // while drawing, predict at most this often
 
-  let drawing = false;
   let hasInk = false;
   let showingUpload = false;
-  let last = null;
   let inFlight = false;
   let queued = null;     // the newest request waiting for the one in flight
   let generation = 0;    // bumps on clear/upload so late answers to old input are dropped
@@ -69,58 +66,17 @@
     updateState();
   }
 
-  // Pointer events cover mouse, touch and pen alike; coordinates are scaled
-  // because CSS may show the canvas smaller or larger than its pixel size.
-  function pointOf(event) {
-    const box = pad.getBoundingClientRect();
-    return {
-      x: (event.clientX - box.left) * (pad.width / box.width),
-      y: (event.clientY - box.top) * (pad.height / box.height),
-    };
-  }
-
-  function stroke(from, to) {
-    ctx.strokeStyle = INK;
-    ctx.lineWidth = PEN_WIDTH;
-    ctx.lineCap = "round";
-    ctx.lineJoin = "round";
-    ctx.beginPath();
-    ctx.moveTo(from.x, from.y);
-    ctx.lineTo(to.x, to.y);
-    ctx.stroke();
-  }
-
-  pad.addEventListener("pointerdown", (event) => {
-    if (event.pointerType === "mouse" && event.button !== 0) return;
-    event.preventDefault();
-    if (showingUpload) reset("status.drawing");
-    pad.setPointerCapture(event.pointerId);
-    drawing = true;
-    lastSent = performance.now();  // the first live guess waits for more than a dot
-    last = pointOf(event);
-    stroke(last, last);  // a tap leaves a dot, as a pen would
-    hasInk = true;
+  const pen = Pen.attach(pad, PEN_WIDTH, {
+    start() {
+      if (showingUpload) reset("status.drawing");
+      lastSent = performance.now();  // the first live guess waits for more than a dot
+      hasInk = true;
+    },
+    move() {
+      if (performance.now() - lastSent > LIVE_INTERVAL_MS) predictDrawing();
+    },
+    end: () => predictDrawing(),
   });
-
-  pad.addEventListener("pointermove", (event) => {
-    if (!drawing) return;
-    // coalesced events keep fast strokes smooth where the browser batches moves
-    const coalesced = event.getCoalescedEvents ? event.getCoalescedEvents() : [];
-    for (const move of coalesced.length ? coalesced : [event]) {
-      const point = pointOf(move);
-      stroke(last, point);
-      last = point;
-    }
-    if (performance.now() - lastSent > LIVE_INTERVAL_MS) predictDrawing();
-  });
-
-  function endStroke() {
-    if (!drawing) return;
-    drawing = false;
-    predictDrawing();
-  }
-  pad.addEventListener("pointerup", endStroke);
-  pad.addEventListener("pointercancel", endStroke);
 
   document.getElementById("clear").addEventListener("click", () => {
     reset("status.cleared");
@@ -157,7 +113,7 @@
     if (!hasInk) return;
     lastSent = performance.now();
     const mine = generation;
-    const preview = drawing;  // a guess while the pen moves is not kept as a record
+    const preview = pen.isDrawing();  // a guess while the pen moves is not kept as a record
     result.dataset.state = "busy";  // set now: toBlob answers asynchronously
     pad.toBlob((blob) => {
       if (mine === generation) send(blob, { "Content-Type": "image/png" }, preview);
@@ -181,7 +137,7 @@
         if (mine !== generation) return;
         if (response.ok) show(answer);
         // half a stroke may not be a digit yet; only the finished drawing's error counts
-        else if (!drawing && !queued) showError(answer, response.status);
+        else if (!pen.isDrawing() && !queued) showError(answer, response.status);
       })
       .catch((error) => {
         if (mine === generation) showError({ code: "unreachable", detail: error.message });
@@ -231,26 +187,7 @@
   }
 
   function drawBars(probabilities, best) {
-    bars.replaceChildren(...classNames.map((name, index) => {
-      const p = probabilities ? probabilities[index] : 0;
-      const column = document.createElement("div");
-      column.className = index === best ? "bar best" : "bar";
-      column.title = `${name}: ${(100 * p).toFixed(2)}%`;
-      const value = document.createElement("span");
-      value.className = "value";
-      value.textContent = probabilities ? `${Math.round(100 * p)}%` : "";
-      const track = document.createElement("div");
-      track.className = "track";
-      const fill = document.createElement("div");
-      fill.className = "fill";
-      fill.style.height = `${(100 * p).toFixed(1)}%`;
-      track.append(fill);
-      const label = document.createElement("span");
-      label.className = "label";
-      label.textContent = name;
-      column.append(value, track, label);
-      return column;
-    }));
+    Bars.draw(bars, classNames, probabilities, best);
   }
 
   function renderModel() {

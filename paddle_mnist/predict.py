@@ -8,6 +8,7 @@ folder with one broken scan still gets all its other digits recognised.
 """
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -18,6 +19,9 @@ from .errors import ConfigError, ImageError
 from .preprocess import prepare_file
 
 BATCH_SIZE = 64
+# Decoding and preprocessing are numpy, scipy and Pillow work that releases the GIL
+# for much of its time, so files are prepared on every core while the model waits.
+WORKERS = os.cpu_count() or 1
 
 
 @dataclass
@@ -103,23 +107,38 @@ def predict_files(predictor, paths, *, topk=1, batch_size=BATCH_SIZE, debug_dir=
     """Yield one Prediction per file found in `paths`, in order, batching the model."""
     items = expand_inputs(paths)
     debug = DebugWriter(debug_dir) if debug_dir else None
-    for start in range(0, len(items), batch_size):
-        results, digits = [], []
-        for file, error in items[start:start + batch_size]:
-            if not error:
-                try:
-                    digits.append(prepare_file(file))
-                except ImageError as err:
-                    error = str(err)
-            results.append(Prediction(file, error=error))
-        ready = [r for r in results if not r.error]
-        if ready:
-            probabilities = predictor.probabilities(np.stack(digits))
-            names = predictor.class_names
-            for result, digit, row in zip(ready, digits, probabilities):
-                best = np.argsort(-row, kind="stable")[:topk]
-                result.top = [(names[i], float(row[i])) for i in best]
-                result.digit, result.probabilities = digit, row
-                if debug:
-                    result.debug_image = debug.save(result.file, digit)
-        yield from results
+    with ThreadPoolExecutor(WORKERS) as pool:
+        for start in range(0, len(items), batch_size):
+            batch = pool.map(_prepared, items[start:start + batch_size])
+            yield from _predict_batch(predictor, batch, topk, debug)
+
+
+def _prepared(item):
+    """(file, uint8 28x28 or None, error) for one (file, error) item."""
+    file, error = item
+    if error:
+        return file, None, error
+    try:
+        return file, prepare_file(file), ""
+    except ImageError as err:
+        return file, None, str(err)
+
+
+def _predict_batch(predictor, prepared, topk, debug):
+    """Predictions for one batch of prepared files, the model run once for all."""
+    results, digits = [], []
+    for file, digit, error in prepared:
+        results.append(Prediction(file, error=error))
+        if digit is not None:
+            digits.append(digit)
+    ready = [r for r in results if not r.error]
+    if ready:
+        probabilities = predictor.probabilities(np.stack(digits))
+        names = predictor.class_names
+        for result, digit, row in zip(ready, digits, probabilities):
+            best = np.argsort(-row, kind="stable")[:topk]
+            result.top = [(names[i], float(row[i])) for i in best]
+            result.digit, result.probabilities = digit, row
+            if debug:
+                result.debug_image = debug.save(result.file, digit)
+    return results
